@@ -1,0 +1,75 @@
+import type { Limits, Usage } from "./limits.ts";
+
+/** 12 lowercase hex characters, random (see {@link newJobId}). */
+export type JobId = string;
+
+/** Where a job is in its life. */
+export type JobState =
+  | "running"
+  | "exited"
+  | "signaled"
+  | "stopped"
+  | "failed_to_start";
+
+/** One of the job's two output streams. */
+export type StreamName = "stdout" | "stderr";
+
+/** What a caller asks for when starting a job. */
+export interface JobSpec {
+  /** Who owns the job (the certificate CN at the API). */
+  owner: string;
+  /** Program to run: an absolute path, or a name looked up in the job's PATH. */
+  command: string;
+  args?: string[];
+  /** Added to the job's clean environment (PATH, HOME, ...), overriding it. */
+  env?: Record<string, string>;
+  /** Working directory; default: a fresh directory the job user owns. */
+  dir?: string;
+  /** Optional human name. */
+  name?: string;
+  /** Requested limits; absent fields take the policy defaults. */
+  limits?: Limits;
+}
+
+/** A snapshot of a job, safe to hand out (plain data). */
+export interface JobInfo {
+  id: JobId;
+  owner: string;
+  name: string;
+  command: string;
+  args: string[];
+  dir: string;
+  state: JobState;
+  /** Set when state is `exited`. */
+  exitCode?: number;
+  /** Set when state is `signaled` or `stopped`. */
+  signal?: number;
+  oomKilled: boolean;
+  /** Why the job failed to start (state `failed_to_start`). */
+  error?: string;
+  createdAt: Date;
+  startedAt?: Date;
+  endedAt?: Date;
+  /** The limits in effect. */
+  limits: Limits;
+  usage: Usage;
+  stdoutBytes: number;
+  stderrBytes: number;
+}
+
+/** A piece of output: `data` starts at byte `offset` of `stream`. */
+export interface OutputChunk {
+  stream: StreamName;
+  offset: number;
+  data: Uint8Array;
+}
+
+/** What {@link Job.output} reads. */
+export interface OutputOptions {
+  /** Default both, in the order the job wrote them. */
+  streams?: StreamName[];
+  /** Start offset: within the stream when one is chosen, within the combined output otherwise. */
+  from?: number;
+  /** Keep following new output until the job ends (default true). */
+  follow?: boolean;
+}
