@@ -65,7 +65,10 @@ export function validateLimits(limits: Limits): Limits {
       throw new JobError("invalid_argument", `limit ${key} is not a number`);
     }
     if (key !== "cpu" && !Number.isInteger(value)) {
-      throw new JobError("invalid_argument", `limit ${key} must be a whole number`);
+      throw new JobError(
+        "invalid_argument",
+        `limit ${key} must be a whole number`,
+      );
     }
     if (value < MIN[key]) {
       throw new JobError(

@@ -1,0 +1,181 @@
+import type { OutputChunk, OutputOptions, StreamName } from "./job_info.ts";
+import type { OutputLog } from "./output_log.ts";
+
+/** Largest chunk a follower reads at once. */
+const CHUNK = 128 * 1024;
+
+/**
+ * Opens a reader over a job's output: a pull-based `ReadableStream` that
+ * delivers everything from `from`, then follows new output as the job writes
+ * it (woken by the log, never by polling), and closes once the job ended and
+ * the last byte was delivered. Each follower has its own file handles and at
+ * most one chunk in hand, so a stalled follower costs nothing to the job or
+ * to other followers; cancelling it closes its files.
+ *
+ * @example
+ * ```ts
+ * for await (const chunk of openFollower(log, { streams: ["stdout"] })) {
+ *   await Deno.stdout.write(chunk.data);
+ * }
+ * ```
+ */
+export function openFollower(
+  log: OutputLog,
+  options: OutputOptions = {},
+): ReadableStream<OutputChunk> {
+  const follower = new Follower(log, options);
+  return new ReadableStream<OutputChunk>({
+    async pull(controller) {
+      try {
+        const chunk = await follower.next();
+        if (chunk) controller.enqueue(chunk);
+        else {
+          follower.close();
+          controller.close();
+        }
+      } catch (err) {
+        follower.close();
+        controller.error(err);
+      }
+    },
+    cancel() {
+      follower.close();
+    },
+  }, { highWaterMark: 1 });
+}
+
+class Follower {
+  readonly #log: OutputLog;
+  readonly #only: StreamName | null;
+  readonly #follow: boolean;
+  readonly #abort = new AbortController();
+  #pos: Record<StreamName, number> = { stdout: 0, stderr: 0 };
+  #segment = 0;
+  #skip: number;
+  #files: Partial<Record<StreamName, { file: Deno.FsFile; at: number }>> = {};
+
+  constructor(log: OutputLog, options: OutputOptions) {
+    this.#log = log;
+    const streams = options.streams?.length
+      ? [...new Set(options.streams)]
+      : [];
+    this.#only = streams.length === 1 ? streams[0] : null;
+    this.#follow = options.follow ?? true;
+    this.#skip = Math.max(0, options.from ?? 0);
+    if (this.#only) {
+      this.#pos[this.#only] = this.#skip;
+      this.#skip = 0;
+    }
+  }
+
+  /** The next chunk, or null at the end. */
+  async next(): Promise<OutputChunk | null> {
+    while (!this.#abort.signal.aborted) {
+      const complete = this.#log.complete || !this.#follow;
+      const generation = this.#log.generation;
+      const chunk = this.#only
+        ? await this.#readStream(this.#only)
+        : await this.#readCombined();
+      if (chunk === "again") continue;
+      if (chunk) return chunk;
+      if (complete) return null;
+      if (generation === this.#log.generation) {
+        await this.#log.changed(this.#abort.signal);
+      }
+    }
+    return null;
+  }
+
+  close(): void {
+    this.#abort.abort();
+    for (const handle of Object.values(this.#files)) handle?.file.close();
+    this.#files = {};
+  }
+
+  async #readStream(stream: StreamName): Promise<OutputChunk | null> {
+    const offset = this.#pos[stream];
+    const data = await this.#read(stream, offset, CHUNK);
+    if (!data) return null;
+    this.#pos[stream] += data.length;
+    return { stream, offset, data };
+  }
+
+  /** Walks the closed segments, then the open one; "again" means: state moved, look again. */
+  async #readCombined(): Promise<OutputChunk | null | "again"> {
+    const segments = this.#log.segments;
+    if (this.#segment < segments.length) {
+      const { stream, end } = segments[this.#segment];
+      const offset = this.#pos[stream];
+      const left = end - offset;
+      if (left <= 0) {
+        this.#segment++;
+        return "again";
+      }
+      if (this.#skip > 0) {
+        const step = Math.min(this.#skip, left);
+        this.#pos[stream] += step;
+        this.#skip -= step;
+        return "again";
+      }
+      const data = await this.#read(stream, offset, Math.min(CHUNK, left));
+      if (!data) {
+        // The file is shorter than recorded (it was truncated): move on.
+        this.#segment++;
+        return "again";
+      }
+      this.#pos[stream] += data.length;
+      return { stream, offset, data };
+    }
+    const stream = this.#log.open;
+    if (!stream) return null;
+    const offset = this.#pos[stream];
+    let data = await this.#read(stream, offset, CHUNK);
+    // A turn of streams recorded while we read ends this stretch: keep only its part.
+    if (this.#log.segments.length > this.#segment) {
+      const end = this.#log.segments[this.#segment].end;
+      if (data && offset + data.length > end) {
+        data = data.subarray(0, Math.max(0, end - offset));
+      }
+      if (!data?.length) return "again";
+    }
+    if (!data) return null;
+    this.#pos[stream] += data.length;
+    if (this.#skip >= data.length) {
+      this.#skip -= data.length;
+      return "again";
+    }
+    const skipped = this.#skip;
+    this.#skip = 0;
+    return { stream, offset: offset + skipped, data: data.subarray(skipped) };
+  }
+
+  /** Up to `max` bytes of `stream` at `offset`, or null at its current end. */
+  async #read(
+    stream: StreamName,
+    offset: number,
+    max: number,
+  ): Promise<Uint8Array | null> {
+    let handle = this.#files[stream];
+    if (!handle) {
+      handle = {
+        file: await Deno.open(this.#log.files[stream], { read: true }),
+        at: 0,
+      };
+      if (this.#abort.signal.aborted) {
+        handle.file.close();
+        return null;
+      }
+      this.#files[stream] = handle;
+    }
+    if (handle.at !== offset) {
+      await handle.file.seek(offset, Deno.SeekMode.Start);
+      handle.at = offset;
+    }
+    const buffer = new Uint8Array(max);
+    const n = await handle.file.read(buffer);
+    if (n === null || n === 0) return null;
+    handle.at += n;
+    // Keep memory to what was read when a big buffer came back mostly empty.
+    return n * 2 < max ? buffer.slice(0, n) : buffer.subarray(0, n);
+  }
+}

@@ -1,0 +1,153 @@
+import type { CgroupManager } from "./cgroup/cgroup_manager.ts";
+import { JobError } from "./errors.ts";
+import { openFollower } from "./follower.ts";
+import type { JobInfo, OutputChunk, OutputOptions } from "./job_info.ts";
+import type { ExitStatus } from "./launcher.ts";
+import type { OutputLog } from "./output_log.ts";
+
+/** Default time between SIGTERM and SIGKILL when stopping a job. */
+export const DEFAULT_GRACE_MS = 10_000;
+
+/** What a job hands back to its runtime once it is over. */
+export type JobEnded = (job: Job) => void | Promise<void>;
+
+/**
+ * One job: its command running in its own cgroup and namespaces, and its
+ * output on disk. The job owns its cgroup (removed once the job is over and
+ * its final figures are read) and its log.
+ */
+export class Job {
+  readonly id: string;
+  readonly owner: string;
+  /** Resolves with the final snapshot once the job is over. */
+  readonly done: Promise<JobInfo>;
+  readonly #info: JobInfo;
+  readonly #log: OutputLog;
+  #cgroup: CgroupManager | null;
+  #stopping: Promise<JobInfo> | null = null;
+
+  /**
+   * A job that is running (`exit` given) or already over (`exit` null, `info`
+   * final). `ended` runs once the job is over, before `done` resolves.
+   */
+  constructor(
+    info: JobInfo,
+    log: OutputLog,
+    cgroup: CgroupManager | null,
+    exit: Promise<ExitStatus> | null,
+    ended: JobEnded,
+  ) {
+    this.id = info.id;
+    this.owner = info.owner;
+    this.#info = info;
+    this.#log = log;
+    this.#cgroup = cgroup;
+    this.done = exit ? this.#finish(exit, ended) : Promise.resolve(this.info());
+  }
+
+  /** A snapshot of the job (usage as last read). */
+  info(): JobInfo {
+    const sizes = this.#log.sizes();
+    return {
+      ...this.#info,
+      args: [...this.#info.args],
+      limits: { ...this.#info.limits },
+      usage: { ...this.#info.usage },
+      stdoutBytes: sizes.stdout,
+      stderrBytes: sizes.stderr,
+    };
+  }
+
+  /** A snapshot with usage read from the cgroup now, for a running job. */
+  async status(): Promise<JobInfo> {
+    const cgroup = this.#cgroup;
+    if (this.#info.state === "running" && cgroup) {
+      try {
+        const { oomKilled, ...usage } = await cgroup.stats();
+        this.#info.usage = usage;
+        this.#info.oomKilled ||= oomKilled;
+      } catch {
+        // The job ended meanwhile; its final figures come with `done`.
+      }
+    }
+    return this.info();
+  }
+
+  /**
+   * Stops the job: SIGTERM to every process in its cgroup, then after
+   * `graceMs` the whole cgroup is killed. Resolves with the final snapshot.
+   * A second call while stopping shares the first; stopping a job that
+   * already ended fails with `failed_precondition`.
+   */
+  stop(graceMs: number = DEFAULT_GRACE_MS): Promise<JobInfo> {
+    if (this.#info.state !== "running" || !this.#cgroup) {
+      return Promise.reject(
+        new JobError("failed_precondition", `job ${this.id} has already ended`),
+      );
+    }
+    if (!Number.isFinite(graceMs) || graceMs < 0) {
+      return Promise.reject(
+        new JobError("invalid_argument", `bad grace period ${graceMs}`),
+      );
+    }
+    this.#stopping ??= this.#stop(this.#cgroup, graceMs);
+    return this.#stopping;
+  }
+
+  /** A fresh reader over the job's output (see {@link openFollower}). */
+  output(options?: OutputOptions): ReadableStream<OutputChunk> {
+    return openFollower(this.#log, options);
+  }
+
+  async #stop(cgroup: CgroupManager, graceMs: number): Promise<JobInfo> {
+    await cgroup.signalAll("SIGTERM").catch(() => {});
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const graceOver = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(true), graceMs);
+    });
+    const timedOut = await Promise.race([
+      this.done.then(() => false),
+      graceOver,
+    ]);
+    clearTimeout(timer);
+    if (timedOut) await cgroup.kill().catch(() => {});
+    return await this.done;
+  }
+
+  async #finish(exit: Promise<ExitStatus>, ended: JobEnded): Promise<JobInfo> {
+    const info = this.#info;
+    let status: ExitStatus | null = null;
+    try {
+      status = await exit;
+    } catch (err) {
+      info.error = `lost track of the job: ${
+        err instanceof Error ? err.message : err
+      }`;
+    }
+    const cgroup = this.#cgroup;
+    if (cgroup) {
+      // Whatever is left (a launcher that lost track) goes with the cgroup.
+      try {
+        const { oomKilled, ...usage } = await cgroup.stats();
+        info.usage = usage;
+        info.oomKilled ||= oomKilled;
+      } catch {
+        // keep the last figures
+      }
+      await cgroup.destroy().catch((err) => {
+        info.error ??= `cgroup not removed: ${
+          err instanceof Error ? err.message : err
+        }`;
+      });
+    }
+    this.#log.finish();
+    info.endedAt = new Date();
+    if (this.#stopping) info.state = "stopped";
+    else info.state = status?.kind === "exited" ? "exited" : "signaled";
+    if (status?.kind === "exited") info.exitCode = status.code;
+    if (status?.kind === "signaled") info.signal = status.signal;
+    this.#cgroup = null;
+    await ended(this);
+    return this.info();
+  }
+}

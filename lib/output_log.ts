@@ -1,0 +1,169 @@
+import type { StreamName } from "./job_info.ts";
+
+/** Where one job's output lives on disk. */
+export interface OutputFiles {
+  stdout: string;
+  stderr: string;
+  /** The order of the two streams in the combined view (see {@link OutputLog}). */
+  segments: string;
+}
+
+/** A closed stretch of the combined view: `stream` up to byte `end`. */
+export interface Segment {
+  stream: StreamName;
+  end: number;
+}
+
+const CODE: Record<StreamName, string> = { stdout: "o", stderr: "e" };
+const STREAM: Record<string, StreamName> = { o: "stdout", e: "stderr" };
+
+/**
+ * One job's output: two files the job writes itself (the kernel appends to
+ * them, so the job never waits for the server or a reader), and the order in
+ * which the streams took turns, for the combined view.
+ *
+ * The server learns of new output through {@link notify} (fed by a
+ * `LogWatcher`). When the writing stream changes, the stretch of the previous
+ * stream is closed at that stream's size and recorded as a {@link Segment},
+ * in memory and in the segments file, so the combined view reads the same
+ * live, after the job ended, and after a restart. Within one stream, order is
+ * exact; across streams it is the order in which the server saw them.
+ *
+ * Readers ({@link openFollower}) wait on {@link changed} instead of polling.
+ */
+export class OutputLog {
+  readonly files: OutputFiles;
+  #segments: Segment[] = [];
+  #ends: Record<StreamName, number> = { stdout: 0, stderr: 0 };
+  #open: StreamName | null = null;
+  #complete = false;
+  #generation = 0;
+  #waiters = new Set<() => void>();
+
+  private constructor(files: OutputFiles) {
+    this.files = files;
+  }
+
+  /** Creates empty output files for a job about to start. */
+  static async create(files: OutputFiles): Promise<OutputLog> {
+    for (const path of [files.stdout, files.stderr, files.segments]) {
+      await Deno.writeFile(path, new Uint8Array(), {
+        mode: 0o640,
+        createNew: true,
+      });
+    }
+    return new OutputLog(files);
+  }
+
+  /**
+   * Opens the output of a job that is no longer being written (it ended, or a
+   * previous server ran it): reads the recorded order and closes what is left.
+   */
+  static async load(files: OutputFiles): Promise<OutputLog> {
+    const log = new OutputLog(files);
+    const text = await Deno.readTextFile(files.segments).catch(() => "");
+    for (const line of text.split("\n")) {
+      const [code, end] = line.split(" ");
+      const stream = STREAM[code];
+      if (stream && Number(end) > log.#ends[stream]) {
+        log.#segments.push({ stream, end: Number(end) });
+        log.#ends[stream] = Number(end);
+      }
+    }
+    log.finish();
+    return log;
+  }
+
+  /** Closed stretches of the combined view, in order. Grows; never changes. */
+  get segments(): readonly Segment[] {
+    return this.#segments;
+  }
+
+  /** The stream being written since the last closed segment, if any. */
+  get open(): StreamName | null {
+    return this.#open;
+  }
+
+  /** True once the job's output is final. */
+  get complete(): boolean {
+    return this.#complete;
+  }
+
+  /** Bumped at every change; a reader that saw EOF compares it before waiting. */
+  get generation(): number {
+    return this.#generation;
+  }
+
+  /** Bytes written so far to each stream. */
+  sizes(): Record<StreamName, number> {
+    return { stdout: this.#size("stdout"), stderr: this.#size("stderr") };
+  }
+
+  /** Tells the log that `stream` grew; wakes readers. */
+  notify(stream: StreamName): void {
+    if (this.#complete) return;
+    if (this.#open !== stream) {
+      if (this.#open) this.#close(this.#open);
+      this.#open = stream;
+    }
+    this.#wake();
+  }
+
+  /** Wakes readers without saying which stream changed (e.g. after lost events). */
+  poke(): void {
+    this.#wake();
+  }
+
+  /** Marks the output final once the job and all its processes are gone. */
+  finish(): void {
+    if (this.#complete) return;
+    const first = this.#open ?? "stdout";
+    this.#close(first);
+    this.#close(first === "stdout" ? "stderr" : "stdout");
+    this.#open = null;
+    this.#complete = true;
+    this.#wake();
+  }
+
+  /** Resolves at the next change (or at once if complete); `signal` drops the wait. */
+  changed(signal?: AbortSignal): Promise<void> {
+    if (this.#complete || signal?.aborted) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        this.#waiters.delete(done);
+        signal?.removeEventListener("abort", done);
+        resolve();
+      };
+      this.#waiters.add(done);
+      signal?.addEventListener("abort", done, { once: true });
+    });
+  }
+
+  #size(stream: StreamName): number {
+    try {
+      return Deno.statSync(this.files[stream]).size;
+    } catch {
+      return this.#ends[stream];
+    }
+  }
+
+  /** Records `stream`'s stretch up to its current size, synchronously, so no reader can be ahead of it. */
+  #close(stream: StreamName): void {
+    const end = this.#size(stream);
+    if (end <= this.#ends[stream]) return;
+    this.#ends[stream] = end;
+    this.#segments.push({ stream, end });
+    try {
+      Deno.writeTextFileSync(this.files.segments, `${CODE[stream]} ${end}\n`, {
+        append: true,
+      });
+    } catch {
+      // The order is kept in memory; on disk it is a best effort (disk full).
+    }
+  }
+
+  #wake(): void {
+    this.#generation++;
+    for (const waiter of [...this.#waiters]) waiter();
+  }
+}
