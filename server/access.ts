@@ -1,0 +1,83 @@
+/**
+ * Authorization, in one place: a caller's view of the job runtime. Handlers
+ * reach jobs only through it, so every rule lives here.
+ *
+ * - Admins start jobs with limits up to the policy ceilings and see every job.
+ * - Users start jobs under the policy defaults (asking for limits is
+ *   refused) and see only their own jobs. Another user's job answers exactly
+ *   like an unknown id, so ids cannot be probed.
+ *
+ * @module
+ */
+import {
+  type Job,
+  JobError,
+  type JobRuntime,
+  type JobSpec,
+} from "../lib/mod.ts";
+import type { Identity } from "./identity.ts";
+
+/** What a caller asks for when starting a job (the owner is the caller). */
+export type StartRequest = Omit<JobSpec, "owner">;
+
+/**
+ * The runtime as one caller may use it.
+ *
+ * @example
+ * ```ts
+ * const access = new Access(runtime, { user: "alice", role: "user" });
+ * access.job("4d5c9fa91db4"); // NOT_FOUND unless it is alice's
+ * ```
+ */
+export class Access {
+  readonly #runtime: JobRuntime;
+  readonly caller: Identity;
+
+  constructor(runtime: JobRuntime, caller: Identity) {
+    this.#runtime = runtime;
+    this.caller = caller;
+  }
+
+  get isAdmin(): boolean {
+    return this.caller.role === "admin";
+  }
+
+  /** Starts a job owned by the caller. */
+  async start(request: StartRequest): Promise<Job> {
+    if (request.limits && !this.isAdmin) {
+      throw new JobError(
+        "permission_denied",
+        "custom limits need the admin role",
+      );
+    }
+    return await this.#runtime.start(
+      { ...request, owner: this.caller.user },
+      { customLimits: this.isAdmin },
+    );
+  }
+
+  /** A job the caller may see; `not_found` alike for unknown and foreign ids. */
+  job(id: string): Job {
+    let job: Job;
+    try {
+      job = this.#runtime.get(id);
+    } catch (err) {
+      if (err instanceof JobError && err.code === "not_found") {
+        throw notFound(id);
+      }
+      throw err;
+    }
+    if (!this.isAdmin && job.owner !== this.caller.user) throw notFound(id);
+    return job;
+  }
+
+  /** The caller's jobs; admins: everyone's, or `owner`'s when given. */
+  list(owner?: string): Job[] {
+    if (!this.isAdmin) return this.#runtime.list(this.caller.user);
+    return this.#runtime.list(owner || undefined);
+  }
+}
+
+function notFound(id: string): JobError {
+  return new JobError("not_found", `job ${id}`);
+}

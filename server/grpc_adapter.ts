@@ -1,0 +1,274 @@
+/**
+ * The one bridge between protobuf-es descriptors and grpc-js: a service
+ * definition made from the generated service descriptor (messages cross the
+ * wire with toBinary/fromBinary), and typed handlers wrapped so that every call
+ * gets a cancellation signal, flow-controlled sends, the one error mapping
+ * ({@link statusFor}) and one log record.
+ *
+ * @module
+ */
+import * as grpc from "@grpc/grpc-js";
+import { Buffer } from "node:buffer";
+import {
+  create,
+  type DescMessage,
+  type DescMethod,
+  type DescService,
+  fromBinary,
+  type MessageInitShape,
+  type MessageShape,
+  toBinary,
+} from "@bufbuild/protobuf";
+import type {
+  GenService,
+  GenServiceMethods,
+} from "@bufbuild/protobuf/codegenv2";
+import { type GrpcStatus, statusFor } from "./status_codes.ts";
+
+/** What a handler knows about its call besides the request. */
+export interface CallContext {
+  /** Full method path, e.g. `/jobworker.v1.JobWorker/Start`. */
+  readonly method: string;
+  /** Aborted when the client cancels, disconnects or its deadline passes. */
+  readonly signal: AbortSignal;
+  /** DER of the verified client certificate. */
+  readonly peerCertificate?: Uint8Array;
+  /** Extra fields for the call's log record (identity, job id). */
+  readonly fields: Record<string, unknown>;
+}
+
+/** Sends one response message; resolves when the transport can take more. */
+export type Send<O extends DescMessage> = (
+  message: MessageInitShape<O>,
+) => Promise<void>;
+
+type Handler<M extends Pick<DescMethod, "input" | "output" | "methodKind">> =
+  M["methodKind"] extends "unary" ? (
+      request: MessageShape<M["input"]>,
+      ctx: CallContext,
+    ) => Promise<MessageInitShape<M["output"]>>
+    : M["methodKind"] extends "server_streaming" ? (
+        request: MessageShape<M["input"]>,
+        send: Send<M["output"]>,
+        ctx: CallContext,
+      ) => Promise<void>
+    : M["methodKind"] extends "bidi_streaming" ? (
+        requests: AsyncIterable<MessageShape<M["input"]>>,
+        send: Send<M["output"]>,
+        ctx: CallContext,
+      ) => Promise<void>
+    : never;
+
+/** Handlers for every method of a generated service, by local name. */
+export type ServiceImpl<M extends GenServiceMethods> = {
+  [K in keyof M]: Handler<M[K]>;
+};
+
+/** The method shapes of a generated service: `MethodsOf<typeof JobWorker>`. */
+export type MethodsOf<S> = S extends GenService<infer M> ? M : never;
+
+/** What is known of a call once it has ended. */
+export interface CallRecord extends GrpcStatus {
+  method: string;
+  fields: Record<string, unknown>;
+  durationMs: number;
+}
+
+/** Options of {@link addService}. */
+export interface AdapterOptions {
+  /** Called once per call when its status is known. */
+  onCallEnd?: (record: CallRecord) => void;
+}
+
+/**
+ * The grpc-js definition of a protobuf-es service; serves servers and
+ * clients (`grpc.makeGenericClientConstructor`) alike.
+ */
+export function serviceDefinition(
+  service: DescService,
+): grpc.ServiceDefinition {
+  type AnyMessage = MessageShape<DescMessage>;
+  const definition: Record<
+    string,
+    grpc.MethodDefinition<AnyMessage, AnyMessage>
+  > = {};
+  for (const method of service.methods) {
+    definition[method.localName] = {
+      path: `/${service.typeName}/${method.name}`,
+      requestStream: method.methodKind === "client_streaming" ||
+        method.methodKind === "bidi_streaming",
+      responseStream: method.methodKind === "server_streaming" ||
+        method.methodKind === "bidi_streaming",
+      requestSerialize: serializer(method.input),
+      requestDeserialize: deserializer(method.input),
+      responseSerialize: serializer(method.output),
+      responseDeserialize: deserializer(method.output),
+    };
+  }
+  return definition;
+}
+
+function serializer(schema: DescMessage) {
+  // create() returns a message of this schema as it is and builds one from a
+  // plain init object, so clients may pass either.
+  return (message: MessageShape<DescMessage>) =>
+    Buffer.from(toBinary(schema, create(schema, message)));
+}
+
+function deserializer(schema: DescMessage) {
+  return (bytes: Buffer) => fromBinary(schema, bytes);
+}
+
+/** Registers typed handlers for a generated service on a grpc-js server. */
+export function addService<M extends GenServiceMethods>(
+  server: grpc.Server,
+  service: GenService<M>,
+  impl: ServiceImpl<M>,
+  options: AdapterOptions = {},
+): void {
+  const handlers: grpc.UntypedServiceImplementation = {};
+  for (const method of service.methods) {
+    const handler = impl[method.localName as keyof M] as unknown as AnyHandler;
+    handlers[method.localName] = wrap(service, method, handler, options);
+  }
+  server.addService(serviceDefinition(service), handlers);
+}
+
+// deno-lint-ignore no-explicit-any
+type AnyHandler = (...args: any[]) => Promise<any>;
+type AnyCall =
+  & Pick<grpc.ServerUnaryCall<unknown, unknown>, "getAuthContext">
+  & { on(event: "cancelled", listener: () => void): unknown };
+
+function wrap(
+  service: DescService,
+  method: DescMethod,
+  handler: AnyHandler,
+  options: AdapterOptions,
+): grpc.UntypedHandleCall {
+  const path = `/${service.typeName}/${method.name}`;
+  const begin = (call: AnyCall) => {
+    const controller = new AbortController();
+    call.on("cancelled", () => controller.abort(new CancelledError()));
+    const raw = call.getAuthContext().sslPeerCertificate?.raw;
+    const ctx: CallContext = {
+      method: path,
+      signal: controller.signal,
+      peerCertificate: raw ? new Uint8Array(raw) : undefined,
+      fields: {},
+    };
+    const started = performance.now();
+    const finish = (status: GrpcStatus) =>
+      options.onCallEnd?.({
+        method: path,
+        fields: ctx.fields,
+        ...status,
+        durationMs: Math.round((performance.now() - started) * 1000) / 1000,
+      });
+    return { ctx, finish };
+  };
+  const failure = (err: unknown, ctx: CallContext): GrpcStatus =>
+    ctx.signal.aborted
+      ? { code: grpc.status.CANCELLED, details: "cancelled by the client" }
+      : statusFor(err);
+
+  if (method.methodKind === "unary") {
+    return ((
+      call: grpc.ServerUnaryCall<unknown, unknown>,
+      callback: grpc.sendUnaryData<unknown>,
+    ) => {
+      const { ctx, finish } = begin(call as AnyCall);
+      invoke(handler, call.request, ctx).then(
+        (response) => {
+          finish({ code: grpc.status.OK, details: "OK" });
+          callback(null, create(method.output, response));
+        },
+        (err) => {
+          const status = failure(err, ctx);
+          finish(status);
+          callback(status);
+        },
+      );
+    }) as grpc.handleUnaryCall<unknown, unknown>;
+  }
+  const streaming = (
+    call:
+      | grpc.ServerWritableStream<unknown, unknown>
+      | grpc.ServerDuplexStream<unknown, unknown>,
+    input: unknown,
+  ) => {
+    const { ctx, finish } = begin(call as AnyCall);
+    const send = sender(call, method.output, ctx.signal);
+    invoke(handler, input, send, ctx).then(
+      () => {
+        finish({ code: grpc.status.OK, details: "OK" });
+        call.end();
+      },
+      (err) => {
+        const status = failure(err, ctx);
+        finish(status);
+        if (!ctx.signal.aborted) call.emit("error", status);
+      },
+    );
+  };
+  if (method.methodKind === "server_streaming") {
+    return ((call: grpc.ServerWritableStream<unknown, unknown>) =>
+      streaming(call, call.request)) as grpc.handleServerStreamingCall<
+        unknown,
+        unknown
+      >;
+  }
+  if (method.methodKind === "bidi_streaming") {
+    return ((call: grpc.ServerDuplexStream<unknown, unknown>) =>
+      streaming(call, call)) as grpc.handleBidiStreamingCall<unknown, unknown>;
+  }
+  throw new Error(`${path}: client streaming is not supported`);
+}
+
+/** Calls a handler, turning a synchronous throw into a rejection. */
+// deno-lint-ignore no-explicit-any
+async function invoke(handler: AnyHandler, ...args: unknown[]): Promise<any> {
+  return await handler(...args);
+}
+
+/** The reason of a call's signal when the client went away. */
+export class CancelledError extends Error {
+  constructor() {
+    super("cancelled by the client");
+    this.name = "CancelledError";
+  }
+}
+
+/**
+ * Writes one message and, when grpc-js reports its buffer full (HTTP/2 flow
+ * control is holding data back), waits for 'drain' before resolving, so that
+ * callers pull their source only as fast as the client reads.
+ */
+function sender(
+  call:
+    | grpc.ServerWritableStream<unknown, unknown>
+    | grpc.ServerDuplexStream<unknown, unknown>,
+  schema: DescMessage,
+  signal: AbortSignal,
+): Send<DescMessage> {
+  return (message) => {
+    if (signal.aborted) return Promise.reject(signal.reason);
+    if (call.write(create(schema, message))) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const done = () => {
+        call.off("drain", onDrain);
+        signal.removeEventListener("abort", onAbort);
+      };
+      const onDrain = () => {
+        done();
+        resolve();
+      };
+      const onAbort = () => {
+        done();
+        reject(signal.reason);
+      };
+      call.on("drain", onDrain);
+      signal.addEventListener("abort", onAbort);
+    });
+  };
+}

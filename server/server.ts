@@ -1,0 +1,145 @@
+/**
+ * The gRPC server: JobWorker, health and reflection over mutual TLS 1.3,
+ * one log line per call, and an orderly shutdown.
+ *
+ * @module
+ */
+import * as grpc from "@grpc/grpc-js";
+import { Health } from "../gen/grpc/health/v1/health_pb.ts";
+import {
+  file_grpc_reflection_v1_reflection,
+  ServerReflection as ReflectionV1,
+} from "../gen/grpc/reflection/v1/reflection_pb.ts";
+import {
+  file_grpc_reflection_v1alpha_reflection,
+  ServerReflection as ReflectionV1alpha,
+} from "../gen/grpc/reflection/v1alpha/reflection_pb.ts";
+import { file_grpc_health_v1_health } from "../gen/grpc/health/v1/health_pb.ts";
+import {
+  file_jobworker_v1_jobworker,
+  JobWorker,
+} from "../gen/jobworker/v1/jobworker_pb.ts";
+import { DEFAULT_GRACE_MS, type JobRuntime } from "../lib/mod.ts";
+import { addService, type CallRecord } from "./grpc_adapter.ts";
+import { healthService } from "./health.ts";
+import { identityFromCertificate } from "./identity.ts";
+import { type LogSink, silentLog } from "./log.ts";
+import { reflectionService } from "./reflection.ts";
+import { jobWorkerService } from "./service.ts";
+import {
+  MutualTlsCredentials,
+  refuseAfterHandshake,
+  type TlsPem,
+} from "./tls.ts";
+
+/** How to run a {@link JobServer}. */
+export interface ServerOptions {
+  /** host:port; port 0 picks a free one. */
+  listen: string;
+  tls: TlsPem;
+  /** The runtime served; the server closes it when it closes. */
+  runtime: JobRuntime;
+  log?: LogSink;
+}
+
+/** Options of {@link JobServer.close}. */
+export interface CloseOptions {
+  /** Grace of running jobs between SIGTERM and SIGKILL. */
+  graceMs?: number;
+  /** How long in-flight calls may take once the jobs are over. */
+  drainMs?: number;
+}
+
+/** A listening server. */
+export interface JobServer {
+  /** The bound port. */
+  readonly port: number;
+  /**
+   * Stops accepting, reports NOT_SERVING, stops running jobs with their
+   * grace, lets in-flight calls finish (cancelling what is left after
+   * `drainMs`) and closes the runtime.
+   */
+  close(options?: CloseOptions): Promise<void>;
+}
+
+const SERVICES = [
+  JobWorker.typeName,
+  Health.typeName,
+  ReflectionV1.typeName,
+  ReflectionV1alpha.typeName,
+];
+
+/**
+ * Starts serving.
+ *
+ * @example
+ * ```ts
+ * const server = await startServer({ listen: "127.0.0.1:50051", tls, runtime, log: stderrLog() });
+ * Deno.addSignalListener("SIGTERM", () => server.close());
+ * ```
+ */
+export async function startServer(options: ServerOptions): Promise<JobServer> {
+  const log = options.log ?? silentLog;
+  const onCallEnd = (record: CallRecord) =>
+    log({
+      msg: "rpc",
+      method: record.method,
+      ...record.fields,
+      code: grpc.status[record.code],
+      ...(record.code === grpc.status.OK ? {} : { error: record.details }),
+      durationMs: record.durationMs,
+    });
+  const server = new grpc.Server();
+  const health = healthService(SERVICES);
+  const reflection = reflectionService(
+    [
+      file_jobworker_v1_jobworker,
+      file_grpc_health_v1_health,
+      file_grpc_reflection_v1_reflection,
+      file_grpc_reflection_v1alpha_reflection,
+    ],
+    SERVICES,
+  );
+  addService(server, JobWorker, jobWorkerService(options.runtime), {
+    onCallEnd,
+  });
+  addService(server, Health, health.impl, { onCallEnd });
+  addService(server, ReflectionV1, reflection.v1, { onCallEnd });
+  addService(server, ReflectionV1alpha, reflection.v1alpha, { onCallEnd });
+
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(
+      options.listen,
+      new MutualTlsCredentials(options.tls),
+      (err, port) => err ? reject(err) : resolve(port),
+    )
+  );
+  refuseAfterHandshake(server, (der) => identityFromCertificate(der));
+  log({ msg: "listening", address: options.listen, port });
+
+  let closing: Promise<void> | undefined;
+  const close = async (
+    { graceMs = DEFAULT_GRACE_MS, drainMs = 5_000 }: CloseOptions = {},
+  ) => {
+    log({ msg: "shutting down" });
+    health.shutdown();
+    const drained = new Promise<void>((resolve) =>
+      server.tryShutdown(() => resolve())
+    );
+    await options.runtime.close({ graceMs });
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<"late">((resolve) => {
+      timer = setTimeout(() => resolve("late"), drainMs);
+    });
+    if (await Promise.race([drained, late]) === "late") {
+      log({ msg: "cancelling calls still in flight" });
+      server.forceShutdown();
+    }
+    clearTimeout(timer);
+    log({ msg: "stopped" });
+  };
+  return {
+    port,
+    close: (closeOptions) => closing ??= close(closeOptions),
+  };
+}

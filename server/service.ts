@@ -1,0 +1,99 @@
+/**
+ * The JobWorker RPC handlers: authenticate the caller from its certificate,
+ * then act through its {@link Access} view and convert to and from protobuf.
+ *
+ * @module
+ */
+import type { JobWorker } from "../gen/jobworker/v1/jobworker_pb.ts";
+import { DEFAULT_GRACE_MS, type JobRuntime } from "../lib/mod.ts";
+import { Access } from "./access.ts";
+import {
+  chunkToProto,
+  graceFromProto,
+  jobToProto,
+  limitsFromProto,
+  offsetFromProto,
+  roleToProto,
+  streamsFromProto,
+} from "./convert.ts";
+import type { CallContext, MethodsOf, ServiceImpl } from "./grpc_adapter.ts";
+import { identityFromCertificate } from "./identity.ts";
+
+/**
+ * Handlers for jobworker.v1.JobWorker over `runtime`.
+ *
+ * @example
+ * ```ts
+ * addService(server, JobWorker, jobWorkerService(runtime));
+ * ```
+ */
+export function jobWorkerService(
+  runtime: JobRuntime,
+): ServiceImpl<MethodsOf<typeof JobWorker>> {
+  const accessFor = (ctx: CallContext, jobId?: string): Access => {
+    if (jobId) ctx.fields.job = jobId;
+    const caller = identityFromCertificate(ctx.peerCertificate);
+    ctx.fields.identity = caller.user;
+    return new Access(runtime, caller);
+  };
+
+  return {
+    async start(request, ctx) {
+      const access = accessFor(ctx);
+      const job = await access.start({
+        command: request.command,
+        args: request.args,
+        env: request.env,
+        dir: request.dir || undefined,
+        name: request.name || undefined,
+        limits: limitsFromProto(request.limits),
+      });
+      ctx.fields.job = job.id;
+      return { job: jobToProto(job.info()) };
+    },
+
+    async stop(request, ctx) {
+      const job = accessFor(ctx, request.jobId).job(request.jobId);
+      const info = await job.stop(
+        graceFromProto(request.grace, DEFAULT_GRACE_MS),
+      );
+      return { job: jobToProto(info) };
+    },
+
+    async status(request, ctx) {
+      const job = accessFor(ctx, request.jobId).job(request.jobId);
+      return { job: jobToProto(await job.status()) };
+    },
+
+    async logs(request, send, ctx) {
+      const job = accessFor(ctx, request.jobId).job(request.jobId);
+      const output = job.output({
+        streams: streamsFromProto(request.streams),
+        from: offsetFromProto(request.offset),
+        follow: request.follow,
+      });
+      // pipeTo pulls the next chunk only once send() resolved, i.e. once
+      // grpc-js took the last one; the signal cancels the reader when the
+      // client goes away.
+      await output.pipeTo(
+        new WritableStream({ write: (chunk) => send(chunkToProto(chunk)) }),
+        { signal: ctx.signal },
+      );
+    },
+
+    list(request, ctx) {
+      const jobs = accessFor(ctx).list(request.owner);
+      return Promise.resolve({
+        jobs: jobs.map((job) => jobToProto(job.info())),
+      });
+    },
+
+    whoAmI(_request, ctx) {
+      const { caller } = accessFor(ctx);
+      return Promise.resolve({
+        user: caller.user,
+        role: roleToProto(caller.role),
+      });
+    },
+  };
+}
