@@ -1,0 +1,125 @@
+/**
+ * The jobworker server: `deno task server [flags]`. Serves the job runtime
+ * over gRPC with mutual TLS 1.3; see `--help`.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { join } from "node:path";
+import { DEFAULT_DEV_DIR } from "./certs/dev_dir.ts";
+import { JobRuntime } from "./lib/mod.ts";
+import { type LogSink, stderrLog } from "./server/log.ts";
+import { startServer } from "./server/server.ts";
+import { readTlsFiles } from "./server/tls.ts";
+
+const HELP = `Usage: deno task server [flags]
+
+Serves jobworker.v1.JobWorker, grpc.health.v1.Health and server reflection
+over mutual TLS 1.3. Logs one JSON line per call to stderr.
+
+Flags:
+  --listen HOST:PORT   address to listen on (default 127.0.0.1:50051)
+  --ca FILE            CA certificate clients must chain to (default ${
+  devPath("ca.pem")
+})
+  --cert FILE          server certificate (default ${devPath("server.pem")})
+  --key FILE           server private key (default ${devPath("server.key")})
+  --data-dir DIR       job output, state and working directories (default /var/lib/jobworker)
+  --policy FILE        JSON limits policy (default: the built-in policy)
+  --job-user USER      who jobs run as: a user name or UID:GID (default nobody)
+  --grace SECONDS      on SIGTERM/SIGINT, time running jobs get before SIGKILL (default 10)
+  -h, --help           show this help
+`;
+
+function devPath(name: string): string {
+  return join(DEFAULT_DEV_DIR, name);
+}
+
+/** A user name or `uid:gid` as numeric ids. */
+async function parseJobUser(
+  text: string,
+): Promise<{ uid: number; gid: number }> {
+  const ids = /^(\d+):(\d+)$/.exec(text);
+  if (ids) return { uid: Number(ids[1]), gid: Number(ids[2]) };
+  const passwd = await Deno.readTextFile("/etc/passwd");
+  for (const line of passwd.split("\n")) {
+    const [name, , uid, gid] = line.split(":");
+    if (name === text) return { uid: Number(uid), gid: Number(gid) };
+  }
+  throw new Error(`--job-user: no user "${text}" in /etc/passwd`);
+}
+
+async function main(args: string[], log: LogSink): Promise<number> {
+  const { values: flags } = parseArgs({
+    args,
+    options: {
+      listen: { type: "string", default: "127.0.0.1:50051" },
+      ca: { type: "string", default: devPath("ca.pem") },
+      cert: { type: "string", default: devPath("server.pem") },
+      key: { type: "string", default: devPath("server.key") },
+      "data-dir": { type: "string", default: "/var/lib/jobworker" },
+      policy: { type: "string" },
+      "job-user": { type: "string" },
+      grace: { type: "string", default: "10" },
+      help: { type: "boolean", short: "h" },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  if (flags.help) {
+    console.log(HELP);
+    return 0;
+  }
+  const graceMs = Number(flags.grace) * 1000;
+  if (!Number.isFinite(graceMs) || graceMs < 0) {
+    throw new Error(`--grace: not a number of seconds: ${flags.grace}`);
+  }
+  const tls = await readTlsFiles({
+    ca: flags.ca,
+    cert: flags.cert,
+    key: flags.key,
+  })
+    .catch((err) => {
+      throw new Error(
+        `cannot read TLS files (for development: deno task certs): ${err.message}`,
+      );
+    });
+  const runtime = await JobRuntime.open({
+    dataDir: flags["data-dir"],
+    policyPath: flags.policy,
+    jobUser: flags["job-user"]
+      ? await parseJobUser(flags["job-user"])
+      : undefined,
+  });
+  const server = await startServer({ listen: flags.listen, tls, runtime, log })
+    .catch(
+      async (err) => {
+        await runtime.close({ graceMs: 0 });
+        throw err;
+      },
+    );
+  const stopped = new Promise<void>((resolve) => {
+    const onSignal = (signal: Deno.Signal) => () => {
+      log({ msg: "signal", signal });
+      server.close({ graceMs }).then(resolve);
+    };
+    for (const signal of ["SIGTERM", "SIGINT"] as const) {
+      Deno.addSignalListener(signal, onSignal(signal));
+    }
+  });
+  await stopped;
+  return 0;
+}
+
+if (import.meta.main) {
+  const log = stderrLog();
+  try {
+    Deno.exit(await main(Deno.args, log));
+  } catch (err) {
+    log({
+      msg: "fatal",
+      error: err instanceof Error ? err.message : String(err),
+    });
+    Deno.exit(1);
+  }
+}
