@@ -107,6 +107,17 @@ export async function readOptional(path: string): Promise<string | undefined> {
   }
 }
 
+/** True if a cgroup file exists (some, like cgroup.kill, cannot be read). */
+export async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return false;
+    throw internal(`cannot stat ${path}`, err);
+  }
+}
+
 /** Reads a cgroup file as a number (0 if it does not exist). */
 export async function readNumber(path: string): Promise<number> {
   const text = await readOptional(path);

@@ -10,8 +10,8 @@ import type { CgroupDriver, CgroupManager } from "./cgroup_manager.ts";
 import { findIoDevices, openCgroupDriver } from "./detect.ts";
 
 const MiB = 1024 * 1024;
-/** A directory on a real disk for io tests (the data disk of a default install). */
-const DISK_DIR = "/var/tmp";
+/** A directory on a real disk for io tests (the VM harness names its scratch disk). */
+const DISK_DIR = Deno.env.get("JW_TEST_DATA_DIR") ?? "/var/tmp";
 
 interface Spawned {
   pid: number;
@@ -364,4 +364,90 @@ Deno.test("destroy kills what is left, removes the directories and can run twice
   } finally {
     await driver.close();
   }
+});
+
+/** The cgroup version of this host, as the driver detects it. */
+const hostVersion = await (async () => {
+  const driver = await openCgroupDriver({ name: uniqueName(), ioPaths: [] });
+  await driver.close();
+  return driver.version;
+})();
+
+async function ownCgroup(): Promise<string> {
+  const text = await Deno.readTextFile("/proc/self/cgroup");
+  return /^0::(.*)$/m.exec(text)?.[1] ?? "";
+}
+
+Deno.test({
+  name:
+    "v2: the server sits in its own leaf while the driver is open, and leaves it on close",
+  ignore: hostVersion !== 2,
+  fn: async () => {
+    const before = await ownCgroup();
+    const name = uniqueName();
+    const driver = await openCgroupDriver({ name, ioPaths: [] });
+    try {
+      assert.equal(
+        await ownCgroup(),
+        `${before}/${name}/server`.replace(/^\/\//, "/"),
+      );
+      assert.ok(driver.root.endsWith(`/${name}/jobs`));
+      const control = await Deno.readTextFile(
+        `${driver.root}/cgroup.subtree_control`,
+      );
+      for (const c of ["cpu", "memory", "pids"]) {
+        assert.match(control, new RegExp(`\\b${c}\\b`));
+      }
+    } finally {
+      await driver.close();
+    }
+    assert.equal(await ownCgroup(), before);
+    await assert.rejects(
+      Deno.stat(driver.root.replace(/\/jobs$/, "")),
+      Deno.errors.NotFound,
+    );
+  },
+});
+
+Deno.test({
+  name:
+    "v2: a cgroup shared with other processes is refused with a delegation hint",
+  ignore: hostVersion !== 2 || (await ownCgroup()) === "/",
+  fn: async () => {
+    const other = new Deno.Command("sleep", { args: ["1000"] }).spawn();
+    try {
+      await assert.rejects(
+        openCgroupDriver({ name: uniqueName(), ioPaths: [] }),
+        (err: JobError) =>
+          err.code === "failed_to_start" && /Delegate=yes/.test(err.message),
+      );
+    } finally {
+      other.kill("SIGKILL");
+      await other.status;
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "v1: a job joins cpu, cpuacct, memory, blkio, pids and freezer but not cpuset",
+  ignore: hostVersion !== 1,
+  fn: async () => {
+    await withJob({}, async ({ job }) => {
+      for (
+        const file of [
+          "cpu.cfs_quota_us",
+          "cpuacct.usage",
+          "memory.limit_in_bytes",
+          "blkio.throttle.write_bps_device",
+          "pids.max",
+          "freezer.state",
+        ]
+      ) {
+        assert.notEqual(await readCgroupFile(job, file), undefined, file);
+      }
+      assert.equal(await readCgroupFile(job, "cpuset.cpus"), undefined);
+      assert.equal(await readCgroupFile(job, "freezer.state"), "THAWED");
+    });
+  },
 });

@@ -2,6 +2,8 @@ import assert from "node:assert/strict";
 import { parseMountInfo, parseProcCgroup } from "./_common.ts";
 import { findIoDevices, findV1Cgroups } from "./detect.ts";
 
+const DISK_DIR = Deno.env.get("JW_TEST_DATA_DIR") ?? "/var/tmp";
+
 const HYBRID_MOUNTINFO = `\
 26 1 254:0 / / rw,relatime - ext4 /dev/vda rw
 30 22 0:27 / /sys/fs/cgroup rw - tmpfs tmpfs rw,mode=755
@@ -72,7 +74,7 @@ Deno.test("findIoDevices finds the whole disk under a real path and skips tmpfs"
   const mounts = parseMountInfo(
     await Deno.readTextFile("/proc/self/mountinfo"),
   );
-  const disk = await findIoDevices(["/var/tmp"], mounts);
+  const disk = await findIoDevices([DISK_DIR], mounts);
   assert.equal(disk.devices.length, 1);
   const sys = `/sys/dev/block/${disk.devices[0]}`;
   assert.equal((await Deno.readTextFile(`${sys}/dev`)).trim(), disk.devices[0]);

@@ -4,6 +4,7 @@ import {
   checkIoLimits,
   checkName,
   childCgroups,
+  exists,
   type IoDevices,
   killCgroup,
   makeCgroup,
@@ -142,7 +143,7 @@ class CgroupV1Manager implements CgroupManager {
   async #applyMemory(bytes: number | undefined): Promise<void> {
     const limit = this.#file("memory", "memory.limit_in_bytes");
     const memsw = this.#file("memory", "memory.memsw.limit_in_bytes");
-    const hasMemsw = await readOptional(memsw) !== undefined;
+    const hasMemsw = await exists(memsw);
     const value = bytes === undefined ? UNLIMITED : String(bytes);
     const raising = bytes === undefined || bytes > await readNumber(limit);
     if (hasMemsw && raising) await writeValue(memsw, value);

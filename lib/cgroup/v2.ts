@@ -18,6 +18,7 @@ import {
   checkName,
   childCgroups,
   errnoOf,
+  exists,
   internal,
   type IoDevices,
   killCgroup,
@@ -94,7 +95,7 @@ export class CgroupV2Driver implements CgroupDriver {
   }
 
   async #build(): Promise<void> {
-    const isRoot = await readOptional(`${this.#own}/cgroup.type`) === undefined;
+    const isRoot = !await exists(`${this.#own}/cgroup.type`);
     const others = (await readPids(this.#own)).filter((p) => p !== Deno.pid);
     if (!isRoot && others.length > 0) {
       throw new JobError(
@@ -134,7 +135,7 @@ export class CgroupV2Driver implements CgroupDriver {
   async close(): Promise<void> {
     await removeIfEmpty(this.root);
     if ((await childCgroups(this.#base)).some((c) => c !== "server")) return;
-    const isRoot = await readOptional(`${this.#own}/cgroup.type`) === undefined;
+    const isRoot = !await exists(`${this.#own}/cgroup.type`);
     if (!isRoot) {
       const siblings = await childCgroups(this.#own);
       if (siblings.some((c) => `${this.#own}/${c}` !== this.#base)) return;
@@ -178,7 +179,7 @@ async function enable(dir: string, controllers: string[]): Promise<string[]> {
 async function disable(dir: string, controllers: string[]): Promise<void> {
   if (controllers.length === 0) return;
   const file = `${dir}/cgroup.subtree_control`;
-  if (await readOptional(file) === undefined) return;
+  if (!await exists(file)) return;
   await writeValue(file, controllers.map((c) => `-${c}`).join(" "));
 }
 
@@ -207,7 +208,7 @@ class CgroupV2Manager implements CgroupManager {
     await writeValue(`${this.#dir}/cpu.max`, `${quota} ${PERIOD_US}`);
     const memory = limits.memoryBytes;
     await writeValue(`${this.#dir}/memory.max`, String(memory ?? "max"));
-    if (await readOptional(`${this.#dir}/memory.swap.max`) !== undefined) {
+    if (await exists(`${this.#dir}/memory.swap.max`)) {
       await writeValue(
         `${this.#dir}/memory.swap.max`,
         memory === undefined ? "max" : "0",
@@ -237,7 +238,7 @@ class CgroupV2Manager implements CgroupManager {
     const events = async () =>
       parseFlatKeyed(await readOptional(file("cgroup.events")) ?? "");
     const empty = async () => (await events()).get("populated") !== 1;
-    if (await readOptional(file("cgroup.kill")) !== undefined) {
+    if (await exists(file("cgroup.kill"))) {
       // cgroup.kill kills the whole subtree at once, forks included.
       const killAll = () => writeValue(file("cgroup.kill"), "1");
       const none = () => Promise.resolve();
