@@ -25,21 +25,15 @@ const USER_NAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
 const ROLES: readonly string[] = ["admin", "user"] satisfies Role[];
 
 /**
- * Reads the identity from a DER client certificate, refusing with
- * `permission_denied` a certificate without the clientAuth extended key
- * usage, outside its validity, or without exactly one well-formed CN and one
- * OU naming a known role.
- *
- * @example
- * ```ts
- * identityFromCertificate(call.getAuthContext().sslPeerCertificate?.raw);
- * // { user: "alice", role: "user" }
- * ```
+ * Checks what the TLS stack leaves to the application: that the certificate
+ * is meant for client authentication (rustls accepts a certificate without
+ * an extended key usage extension) and is valid now. Returns the parsed
+ * certificate; throws `permission_denied`.
  */
-export function identityFromCertificate(
+export function checkClientCertificate(
   der: Uint8Array | undefined,
   now: Date = new Date(),
-): Identity {
+): x509.X509Certificate {
   if (!der || der.length === 0) {
     throw new JobError("permission_denied", "no client certificate");
   }
@@ -59,6 +53,25 @@ export function identityFromCertificate(
   if (now < cert.notBefore || now > cert.notAfter) {
     throw new JobError("permission_denied", "certificate is not valid now");
   }
+  return cert;
+}
+
+/**
+ * Reads the identity from a DER client certificate that passes
+ * {@link checkClientCertificate}, refusing with `permission_denied` one
+ * without exactly one well-formed CN and one OU naming a known role.
+ *
+ * @example
+ * ```ts
+ * identityFromCertificate(call.getAuthContext().sslPeerCertificate?.raw);
+ * // { user: "alice", role: "user" }
+ * ```
+ */
+export function identityFromCertificate(
+  der: Uint8Array | undefined,
+  now: Date = new Date(),
+): Identity {
+  const cert = checkClientCertificate(der, now);
   const cn = cert.subjectName.getField("CN");
   const ou = cert.subjectName.getField("OU");
   if (cn.length !== 1 || !USER_NAME.test(cn[0])) {

@@ -22,7 +22,7 @@ import {
 import { DEFAULT_GRACE_MS, type JobRuntime } from "../lib/mod.ts";
 import { addService, type CallRecord } from "./grpc_adapter.ts";
 import { healthService } from "./health.ts";
-import { identityFromCertificate } from "./identity.ts";
+import { checkClientCertificate } from "./identity.ts";
 import { type LogSink, silentLog } from "./log.ts";
 import { reflectionService } from "./reflection.ts";
 import { jobWorkerService } from "./service.ts";
@@ -114,7 +114,7 @@ export async function startServer(options: ServerOptions): Promise<JobServer> {
       (err, port) => err ? reject(err) : resolve(port),
     )
   );
-  refuseAfterHandshake(server, (der) => identityFromCertificate(der));
+  refuseAfterHandshake(server, (der) => checkClientCertificate(der));
   log({ msg: "listening", address: options.listen, port });
 
   let closing: Promise<void> | undefined;
