@@ -7,13 +7,10 @@
  * @module
  */
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { DEFAULT_DEV_DIR } from "./dev_dir.ts";
 import { createCa, issueCert, type Pem } from "./pki.ts";
 
-/** Where `deno task certs` puts the development set: `certs/dev` in the repo. */
-export const DEFAULT_DEV_DIR: string = fileURLToPath(
-  new URL("./dev", import.meta.url),
-);
+export { DEFAULT_DEV_DIR };
 
 /** Roles a client certificate can carry in its OU. */
 export type Role = "user" | "admin";

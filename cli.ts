@@ -1,0 +1,90 @@
+/**
+ * `jw`, the command-line client of jobworker: parses the command line,
+ * connects with the caller's certificate, runs one command and renders the
+ * answer. Policy is the server's; `jw` only reports what it decided.
+ *
+ * @module
+ */
+import { parseInvocation } from "./cli/args.ts";
+import { type ConnectionFlags } from "./cli/args.ts";
+import { DEFAULT_SERVER, loadCredentials } from "./cli/credentials.ts";
+import { describeError } from "./cli/describe_error.ts";
+import { helpText } from "./cli/help.ts";
+import { connect, type JobWorkerClient } from "./cli/jobworker_client.ts";
+import { type Output, processOutput } from "./cli/output.ts";
+import { logs } from "./cli/commands/logs.ts";
+import { ls } from "./cli/commands/ls.ts";
+import { run } from "./cli/commands/run.ts";
+import { start } from "./cli/commands/start.ts";
+import { status } from "./cli/commands/status.ts";
+import { stop } from "./cli/commands/stop.ts";
+import { whoami } from "./cli/commands/whoami.ts";
+import type { Invocation } from "./cli/args.ts";
+
+/**
+ * Runs `jw` with `argv` (without the program name) and returns its exit
+ * code. Every failure becomes one `jw: ...` line on stderr.
+ *
+ * @example
+ * ```ts
+ * Deno.exit(await main(["whoami"]));
+ * ```
+ */
+export async function main(
+  argv: string[],
+  output: Output = processOutput(),
+): Promise<number> {
+  let server = DEFAULT_SERVER;
+  try {
+    const invocation = parseInvocation(argv);
+    if (invocation.command === "help") {
+      await output.out(helpText(invocation.topic) + "\n");
+      return 0;
+    }
+    const credentials = await loadCredentials(
+      invocation.conn satisfies ConnectionFlags,
+    );
+    server = credentials.server;
+    using client = connect(credentials);
+    return await dispatch(client, invocation, output);
+  } catch (err) {
+    if (err instanceof Deno.errors.BrokenPipe) return 0;
+    const { message, exitCode } = describeError(err, server);
+    if (Deno.env.get("JW_DEBUG")) console.error(err);
+    await output.err(`jw: ${message}\n`).catch(() => {});
+    return exitCode;
+  }
+}
+
+function dispatch(
+  client: JobWorkerClient,
+  invocation: Exclude<Invocation, { command: "help" }>,
+  output: Output,
+): Promise<number> {
+  switch (invocation.command) {
+    case "start":
+      return start(client, invocation.spec, invocation.json, output);
+    case "run":
+      return run(client, invocation.spec, output);
+    case "stop":
+      return stop(
+        client,
+        invocation.id,
+        invocation.graceMs,
+        invocation.json,
+        output,
+      );
+    case "status":
+      return status(client, invocation.id, invocation.json, output);
+    case "ls":
+      return ls(client, invocation, output);
+    case "logs":
+      return logs(client, invocation, output);
+    case "whoami":
+      return whoami(client, invocation.json, output);
+  }
+}
+
+if (import.meta.main) {
+  Deno.exit(await main(Deno.args));
+}

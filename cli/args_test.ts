@@ -1,0 +1,163 @@
+import assert from "node:assert/strict";
+import { parseInvocation } from "./args.ts";
+import { UsageError } from "./usage_error.ts";
+
+Deno.test("everything after -- goes to the job untouched", () => {
+  const inv = parseInvocation([
+    "run",
+    "--memory",
+    "64M",
+    "-e",
+    "A=1=2",
+    "--",
+    "sh",
+    "-c",
+    "exit 3",
+    "--",
+    "--help",
+  ]);
+  assert.equal(inv.command, "run");
+  if (inv.command !== "run") return;
+  assert.equal(inv.spec.command, "sh");
+  assert.deepEqual(inv.spec.args, ["-c", "exit 3", "--", "--help"]);
+  assert.deepEqual(inv.spec.env, { A: "1=2" });
+  assert.equal(inv.spec.limits.memoryBytes, 64n * 1024n * 1024n);
+});
+
+Deno.test("start parses every limit and connection flags before the command", () => {
+  const inv = parseInvocation([
+    "--server",
+    "example:1",
+    "--user",
+    "admin",
+    "start",
+    "--name",
+    "build",
+    "--cpu",
+    "0.5",
+    "--io-read",
+    "10M",
+    "--io-write",
+    "1G",
+    "--pids",
+    "64",
+    "--dir",
+    "/tmp",
+    "--json",
+    "--",
+    "make",
+  ]);
+  assert.deepEqual(inv, {
+    command: "start",
+    conn: { server: "example:1", user: "admin" },
+    json: true,
+    spec: {
+      command: "make",
+      args: [],
+      name: "build",
+      dir: "/tmp",
+      env: {},
+      limits: {
+        cpu: 0.5,
+        ioReadBps: 10n * 1024n ** 2n,
+        ioWriteBps: 1024n ** 3n,
+        pids: 64,
+      },
+    },
+  });
+});
+
+Deno.test("start without -- takes the positionals as the command", () => {
+  const inv = parseInvocation(["start", "echo", "hi"]);
+  assert.ok(inv.command === "start");
+  assert.deepEqual([inv.spec.command, ...inv.spec.args], ["echo", "hi"]);
+});
+
+Deno.test("logs, stop, status, ls and whoami parse their flags", () => {
+  assert.deepEqual(
+    parseInvocation(["logs", "-f", "--stderr", "--from", "10", "abc"]),
+    {
+      command: "logs",
+      conn: {},
+      id: "abc",
+      follow: true,
+      streams: "stderr",
+      from: 10n,
+    },
+  );
+  const both = parseInvocation(["logs", "--stdout", "--stderr", "abc"]);
+  assert.ok(both.command === "logs" && both.streams === "both" && !both.follow);
+  assert.deepEqual(parseInvocation(["stop", "--grace", "1m30s", "abc"]), {
+    command: "stop",
+    conn: {},
+    id: "abc",
+    graceMs: 90_000,
+    json: false,
+  });
+  assert.deepEqual(parseInvocation(["status", "--json", "abc"]), {
+    command: "status",
+    conn: {},
+    id: "abc",
+    json: true,
+  });
+  assert.deepEqual(parseInvocation(["ls", "-a", "--owner", "bob"]), {
+    command: "ls",
+    conn: {},
+    all: true,
+    owner: "bob",
+    json: false,
+  });
+  assert.deepEqual(parseInvocation(["whoami", "--cert", "c", "--key", "k"]), {
+    command: "whoami",
+    conn: { cert: "c", key: "k" },
+    json: false,
+  });
+});
+
+Deno.test("--help anywhere and `help CMD` ask for help", () => {
+  assert.deepEqual(parseInvocation(["--help"]), { command: "help" });
+  assert.deepEqual(parseInvocation(["-h"]), { command: "help" });
+  assert.deepEqual(parseInvocation(["logs", "--help"]), {
+    command: "help",
+    topic: "logs",
+  });
+  assert.deepEqual(parseInvocation(["help", "run"]), {
+    command: "help",
+    topic: "run",
+  });
+  assert.deepEqual(parseInvocation(["help"]), {
+    command: "help",
+    topic: undefined,
+  });
+});
+
+Deno.test("usage mistakes are UsageErrors with a short message", () => {
+  const cases: [string[], RegExp][] = [
+    [[], /^missing command$/],
+    [["frobnicate"], /^unknown command "frobnicate"$/],
+    [["ls", "--bogus"], /^unknown option --bogus$/],
+    [["ls", "--owner"], /^--owner needs a value$/],
+    [["ls", "--json=yes"], /^--json does not take a value$/],
+    [["ls", "x"], /takes no arguments/],
+    [["stop"], /^stop needs a job id$/],
+    [["status", "a", "b"], /takes one job id/],
+    [["start"], /^missing command to run/],
+    [["start", "x", "--", "y"], /^unexpected "x" before --$/],
+    [["start", "--memory", "lots", "--", "x"], /^--memory: not a size/],
+    [["start", "--cpu", "", "--", "x"], /^--cpu: not a number/],
+    [["start", "--pids", "1.5", "--", "x"], /^--pids: not a whole number/],
+    [["start", "-e", "NOEQUALS", "--", "x"], /^--env: expected KEY=VALUE/],
+    [["start", "-e", "=v", "--", "x"], /^--env: expected KEY=VALUE/],
+    [["stop", "--grace", "soon", "x"], /^--grace: not a duration/],
+    [["logs", "--from", "-1", "x"], /^--from/],
+    [["help", "nope"], /^unknown command "nope"$/],
+  ];
+  for (const [argv, message] of cases) {
+    assert.throws(() => parseInvocation(argv), (err: unknown) => {
+      assert.ok(err instanceof UsageError, `${argv.join(" ")}: ${err}`);
+      assert.match(err.message, message, argv.join(" "));
+      assert.doesNotMatch(err.message, /\n/);
+      return true;
+    });
+  }
+});

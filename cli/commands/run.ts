@@ -1,0 +1,83 @@
+import { type Job, JobState } from "../../gen/jobworker/v1/jobworker_pb.ts";
+import type { StartSpec } from "../args.ts";
+import { CliError } from "../cli_error.ts";
+import { copyLogs } from "../copy_logs.ts";
+import type { JobWorkerClient } from "../jobworker_client.ts";
+import type { Output } from "../output.ts";
+import { startRequest } from "./start.ts";
+
+/** Exit code of `jw run` after a second Ctrl-C, as a shell reports SIGINT. */
+const INTERRUPTED = 130;
+
+/**
+ * The exit code `jw run` passes on for an ended job: its own code, or
+ * 128+N when signal N ended it, as shells report it. A job that never ran
+ * is an error.
+ *
+ * @example
+ * ```ts
+ * jobExitCode(create(JobSchema, { state: JobState.SIGNALED, signal: 9 })); // 137
+ * ```
+ */
+export function jobExitCode(job: Job): number {
+  switch (job.state) {
+    case JobState.EXITED:
+      return job.exitCode ?? 0;
+    case JobState.SIGNALED:
+    case JobState.STOPPED:
+      return 128 + (job.signal ?? 9);
+    case JobState.FAILED_TO_START:
+      throw new CliError(`job ${job.id} failed to start: ${job.error}`);
+    default:
+      throw new CliError(`job ${job.id} has not ended`);
+  }
+}
+
+/**
+ * `jw run`: start, stream the output until the job ends, exit with the
+ * job's code. The first Ctrl-C asks the server to stop the job and keeps
+ * streaming its last words; the second leaves at once.
+ */
+export async function run(
+  client: JobWorkerClient,
+  spec: StartSpec,
+  output: Output,
+): Promise<number> {
+  const { job } = await client.start(startRequest(spec));
+  if (!job) throw new Error("server sent no job");
+  const leave = new AbortController();
+  let interrupts = 0;
+  const onInterrupt = () => {
+    if (++interrupts === 1) {
+      client.stop({ jobId: job.id }).catch(() => leave.abort());
+    } else leave.abort();
+  };
+  Deno.addSignalListener("SIGINT", onInterrupt);
+  try {
+    await copyLogs(
+      client.logs({ jobId: job.id, follow: true }, leave.signal),
+      "both",
+      output,
+    );
+  } catch (err) {
+    if (leave.signal.aborted) return INTERRUPTED;
+    throw err;
+  } finally {
+    Deno.removeSignalListener("SIGINT", onInterrupt);
+  }
+  return jobExitCode(await endedJob(client, job.id));
+}
+
+/**
+ * The job once its state is final. A followed log ends only after the job
+ * has, so this normally takes one call; the retries cover a server that
+ * records the state a moment after closing the log.
+ */
+async function endedJob(client: JobWorkerClient, id: string): Promise<Job> {
+  for (let attempt = 0;; attempt++) {
+    const { job } = await client.status({ jobId: id });
+    if (!job) throw new Error("server sent no job");
+    if (job.state !== JobState.RUNNING || attempt >= 50) return job;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}

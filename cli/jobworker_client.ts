@@ -1,0 +1,129 @@
+/**
+ * A promise-based JobWorker client over grpc-js with mutual TLS 1.3. The
+ * grpc-js definition is the server's own, made from the generated service
+ * descriptor, so client and server cannot disagree on the wire.
+ *
+ * @module
+ */
+import * as grpc from "@grpc/grpc-js";
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import { Buffer } from "node:buffer";
+import tls from "node:tls";
+import {
+  JobWorker,
+  type ListRequestSchema,
+  type ListResponse,
+  type LogsRequestSchema,
+  type LogsResponse,
+  type StartRequestSchema,
+  type StartResponse,
+  type StatusRequestSchema,
+  type StatusResponse,
+  type StopRequestSchema,
+  type StopResponse,
+  type WhoAmIResponse,
+} from "../gen/jobworker/v1/jobworker_pb.ts";
+import { serviceDefinition } from "../server/grpc_adapter.ts";
+import type { Credentials } from "./credentials.ts";
+
+/** How long a unary call may take before `jw` gives up. */
+const UNARY_DEADLINE_MS = 30_000;
+
+/** The calls of the JobWorker service, as promises and async iterables. */
+export interface JobWorkerClient extends Disposable {
+  start(
+    request: MessageInitShape<typeof StartRequestSchema>,
+  ): Promise<StartResponse>;
+  stop(
+    request: MessageInitShape<typeof StopRequestSchema>,
+  ): Promise<StopResponse>;
+  status(
+    request: MessageInitShape<typeof StatusRequestSchema>,
+  ): Promise<StatusResponse>;
+  list(
+    request: MessageInitShape<typeof ListRequestSchema>,
+  ): Promise<ListResponse>;
+  whoAmI(): Promise<WhoAmIResponse>;
+  /** Streams output; aborting `signal` cancels the call. */
+  logs(
+    request: MessageInitShape<typeof LogsRequestSchema>,
+    signal?: AbortSignal,
+  ): AsyncIterable<LogsResponse>;
+  /** Closes the channel. */
+  close(): void;
+}
+
+const Client = grpc.makeGenericClientConstructor(
+  serviceDefinition(JobWorker),
+  "JobWorker",
+);
+
+type UnaryMethod = (
+  request: unknown,
+  options: grpc.CallOptions,
+  callback: (err: grpc.ServiceError | null, response: unknown) => void,
+) => grpc.ClientUnaryCall;
+
+/**
+ * Opens a channel to `credentials.server`. Nothing is sent until the first
+ * call; a server that cannot be reached fails that call with UNAVAILABLE.
+ *
+ * @example
+ * ```ts
+ * using client = connect(await loadCredentials({}));
+ * console.log((await client.whoAmI()).user);
+ * ```
+ */
+export function connect(credentials: Credentials): JobWorkerClient {
+  const context = tls.createSecureContext({
+    ca: Buffer.from(credentials.ca),
+    cert: Buffer.from(credentials.cert),
+    key: Buffer.from(credentials.key),
+    minVersion: "TLSv1.3",
+  });
+  const client = new Client(
+    credentials.server,
+    grpc.credentials.createFromSecureContext(context),
+  ) as unknown as grpc.Client & Record<string, unknown>;
+
+  const unary = <T>(name: string, request: unknown): Promise<T> =>
+    new Promise((resolve, reject) => {
+      const method = client[name] as UnaryMethod;
+      method.call(
+        client,
+        request,
+        { deadline: Date.now() + UNARY_DEADLINE_MS },
+        (err, response) => err ? reject(err) : resolve(response as T),
+      );
+    });
+
+  return {
+    start: (request) => unary("start", request),
+    stop: (request) => unary("stop", request),
+    status: (request) => unary("status", request),
+    list: (request) => unary("list", request),
+    whoAmI: () => unary("whoAmI", {}),
+    logs: (request, signal) => logs(client, request, signal),
+    close: () => client.close(),
+    [Symbol.dispose]: () => client.close(),
+  };
+}
+
+async function* logs(
+  client: grpc.Client & Record<string, unknown>,
+  request: unknown,
+  signal?: AbortSignal,
+): AsyncIterable<LogsResponse> {
+  const call = (client.logs as (
+    request: unknown,
+  ) => grpc.ClientReadableStream<LogsResponse>)
+    .call(client, request);
+  const cancel = () => call.cancel();
+  signal?.addEventListener("abort", cancel, { once: true });
+  try {
+    for await (const message of call) yield message as LogsResponse;
+  } finally {
+    signal?.removeEventListener("abort", cancel);
+    call.cancel();
+  }
+}

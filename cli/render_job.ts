@@ -1,0 +1,229 @@
+/**
+ * Renders jobs for people: the `jw ls` table and the `jw status` details.
+ * Colour and human durations ("5m", "3m ago") only when `tty` is set; a pipe
+ * gets plain text, whole seconds and ISO 8601 times.
+ *
+ * @module
+ */
+import { timestampDate } from "@bufbuild/protobuf/wkt";
+import type { Timestamp } from "@bufbuild/protobuf/wkt";
+import os from "node:os";
+import { type Job, JobState } from "../gen/jobworker/v1/jobworker_pb.ts";
+import { formatSize } from "../lib/limits.ts";
+import { formatDuration } from "./duration.ts";
+
+/** How to render: for a terminal or not, and the time ages count from. */
+export interface RenderOptions {
+  tty: boolean;
+  now: Date;
+}
+
+const COLOURS = { red: 31, green: 32, yellow: 33, dim: 2, bold: 1 } as const;
+type Colour = keyof typeof COLOURS;
+
+function paint(text: string, colour: Colour, tty: boolean): string {
+  return tty ? `\x1b[${COLOURS[colour]}m${text}\x1b[0m` : text;
+}
+
+const SIGNAL_NAMES = new Map<number, string>(
+  Object.entries(os.constants.signals).map((
+    [name, number],
+  ) => [number as number, name]),
+);
+
+/** `SIGKILL` for 9; `signal 99` for numbers without a name. */
+export function signalName(signal: number): string {
+  return SIGNAL_NAMES.get(signal) ?? `signal ${signal}`;
+}
+
+/** One word for the state: `running`, `exited`, `signaled`, `stopped`, `failed`. */
+export function stateWord(state: JobState): string {
+  switch (state) {
+    case JobState.RUNNING:
+      return "running";
+    case JobState.EXITED:
+      return "exited";
+    case JobState.SIGNALED:
+      return "signaled";
+    case JobState.STOPPED:
+      return "stopped";
+    case JobState.FAILED_TO_START:
+      return "failed";
+    default:
+      return "unknown";
+  }
+}
+
+/** How the job ended, for the exit column: `0`, `SIGKILL`, `oom`, or empty. */
+export function exitText(job: Job): string {
+  if (job.state === JobState.EXITED) return String(job.exitCode ?? "");
+  if (job.signal !== undefined) {
+    return signalName(job.signal) + (job.oomKilled ? " (oom)" : "");
+  }
+  return job.oomKilled ? "oom" : "";
+}
+
+function stateColour(job: Job): Colour | undefined {
+  switch (job.state) {
+    case JobState.RUNNING:
+      return "green";
+    case JobState.EXITED:
+      return job.exitCode === 0 ? undefined : "red";
+    case JobState.STOPPED:
+      return "yellow";
+    default:
+      return "red";
+  }
+}
+
+/**
+ * Quotes an argument for display the way a POSIX shell would need it, so
+ * that the command column can be pasted back.
+ */
+export function shellQuote(arg: string): string {
+  if (/^[A-Za-z0-9_\-.,:/@%+=]+$/.test(arg)) return arg;
+  return `'${arg.replaceAll("'", `'\\''`)}'`;
+}
+
+/** The job's command line as one string. */
+export function commandLine(job: Job): string {
+  return [job.command, ...job.args].map(shellQuote).join(" ");
+}
+
+function age(
+  created: Timestamp | undefined,
+  { tty, now }: RenderOptions,
+): string {
+  if (!created) return "";
+  const ms = now.getTime() - timestampDate(created).getTime();
+  return tty ? formatDuration(ms) : String(Math.max(0, Math.floor(ms / 1000)));
+}
+
+/**
+ * The `jw ls` table: ID, OWNER, STATE, EXIT, AGE, COMMAND, columns padded to
+ * their widest cell. AGE is in whole seconds unless on a terminal.
+ *
+ * @example
+ * ```ts
+ * console.log(renderTable(jobs, { tty: false, now: new Date() }));
+ * ```
+ */
+export function renderTable(jobs: Job[], options: RenderOptions): string {
+  const header = ["ID", "OWNER", "STATE", "EXIT", "AGE", "COMMAND"];
+  const rows = jobs.map((job) => [
+    job.id,
+    job.owner,
+    stateWord(job.state),
+    exitText(job),
+    age(job.createdAt, options),
+    commandLine(job),
+  ]);
+  const widths = header.map((title, i) =>
+    Math.max(title.length, ...rows.map((row) => row[i].length))
+  );
+  const line = (cells: string[]) =>
+    cells.map((
+      cell,
+      i,
+    ) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i]))).join("  ")
+      .trimEnd();
+  const lines = [paint(line(header), "bold", options.tty)];
+  rows.forEach((row, index) => {
+    const colour = stateColour(jobs[index]);
+    const text = line(row);
+    lines.push(
+      colour && options.tty ? colourState(text, row, widths, colour) : text,
+    );
+  });
+  return lines.join("\n");
+}
+
+/** Colours only the state cell of a rendered row. */
+function colourState(
+  text: string,
+  row: string[],
+  widths: number[],
+  colour: Colour,
+): string {
+  const start = widths[0] + 2 + widths[1] + 2;
+  return text.slice(0, start) + paint(row[2], colour, true) +
+    text.slice(start + row[2].length);
+}
+
+/**
+ * The `jw status` details: one `field  value` line per known fact.
+ *
+ * @example
+ * ```ts
+ * console.log(renderDetails(job, { tty: true, now: new Date() }));
+ * ```
+ */
+export function renderDetails(job: Job, options: RenderOptions): string {
+  const fields: [string, string][] = [
+    ["id", job.id],
+    ["name", job.name],
+    ["owner", job.owner],
+    ["state", state(job, options.tty)],
+    ["command", commandLine(job)],
+    ["dir", job.dir],
+    ["created", time(job.createdAt, options)],
+    ["started", time(job.startedAt, options)],
+    ["ended", time(job.endedAt, options)],
+    ["limits", limits(job)],
+    ["usage", usage(job)],
+    [
+      "output",
+      `stdout ${job.stdoutBytes} bytes, stderr ${job.stderrBytes} bytes`,
+    ],
+    ["error", job.error],
+  ];
+  return fields.filter(([, value]) => value !== "")
+    .map(([name, value]) =>
+      `${paint(name.padEnd(8), "dim", options.tty)}  ${value}`
+    )
+    .join("\n");
+}
+
+function state(job: Job, tty: boolean): string {
+  const word = stateWord(job.state);
+  const how = exitText(job);
+  const colour = stateColour(job);
+  const text = how === "" ? word : `${word} ${how}`;
+  return colour ? paint(text, colour, tty) : text;
+}
+
+function time(ts: Timestamp | undefined, options: RenderOptions): string {
+  if (!ts) return "";
+  const iso = timestampDate(ts).toISOString();
+  return options.tty ? `${iso} (${age(ts, options)} ago)` : iso;
+}
+
+function limits(job: Job): string {
+  const l = job.limits;
+  if (!l) return "none";
+  const parts: string[] = [];
+  if (l.cpu !== undefined) parts.push(`cpu ${l.cpu}`);
+  if (l.memoryBytes !== undefined) {
+    parts.push(`memory ${formatSize(Number(l.memoryBytes))}`);
+  }
+  if (l.ioReadBps !== undefined) {
+    parts.push(`io-read ${formatSize(Number(l.ioReadBps))}/s`);
+  }
+  if (l.ioWriteBps !== undefined) {
+    parts.push(`io-write ${formatSize(Number(l.ioWriteBps))}/s`);
+  }
+  if (l.pids !== undefined) parts.push(`pids ${l.pids}`);
+  return parts.length ? parts.join(", ") : "none";
+}
+
+function usage(job: Job): string {
+  const u = job.usage;
+  if (!u) return "";
+  return [
+    `cpu ${u.cpuSeconds.toFixed(2)}s`,
+    `memory peak ${formatSize(Number(u.memoryPeakBytes))}`,
+    `io read ${formatSize(Number(u.ioReadBytes))}`,
+    `io write ${formatSize(Number(u.ioWriteBytes))}`,
+    `throttled ${u.cpuThrottledSeconds.toFixed(2)}s`,
+  ].join(", ");
+}

@@ -1,0 +1,103 @@
+import assert from "node:assert/strict";
+import { create } from "@bufbuild/protobuf";
+import { timestampFromMs } from "@bufbuild/protobuf/wkt";
+import { JobSchema, JobState } from "../gen/jobworker/v1/jobworker_pb.ts";
+import { renderDetails, renderTable, shellQuote } from "./render_job.ts";
+
+const NOW = new Date(Date.UTC(2026, 0, 1, 12, 0, 0));
+const job = (init: Parameters<typeof create<typeof JobSchema>>[1]) =>
+  create(JobSchema, {
+    createdAt: timestampFromMs(NOW.getTime() - 90_000),
+    ...init,
+  });
+
+const jobs = [
+  job({
+    id: "a1",
+    owner: "alice",
+    state: JobState.RUNNING,
+    command: "sleep",
+    args: ["60"],
+  }),
+  job({
+    id: "b2",
+    owner: "bob",
+    state: JobState.EXITED,
+    exitCode: 3,
+    command: "sh",
+    args: ["-c", "exit 3"],
+  }),
+  job({
+    id: "c3",
+    owner: "alice",
+    state: JobState.SIGNALED,
+    signal: 9,
+    oomKilled: true,
+    command: "hog",
+  }),
+  job({
+    id: "d4",
+    owner: "alice",
+    state: JobState.STOPPED,
+    signal: 15,
+    command: "srv",
+  }),
+];
+
+Deno.test("the ls table has aligned columns and plain seconds off a terminal", () => {
+  assert.equal(
+    renderTable(jobs, { tty: false, now: NOW }),
+    [
+      "ID  OWNER  STATE     EXIT           AGE  COMMAND",
+      "a1  alice  running                  90   sleep 60",
+      "b2  bob    exited    3              90   sh -c 'exit 3'",
+      "c3  alice  signaled  SIGKILL (oom)  90   hog",
+      "d4  alice  stopped   SIGTERM        90   srv",
+    ].join("\n"),
+  );
+});
+
+Deno.test("on a terminal the table has human ages and colour", () => {
+  const text = renderTable(jobs, { tty: true, now: NOW });
+  assert.match(text, /1m30s/);
+  assert.ok(text.includes("\x1b[32mrunning\x1b[0m"), "running in green");
+  // Without escapes the layout is the same as off a terminal, save the age.
+  // deno-lint-ignore no-control-regex
+  const plain = text.replace(/\x1b\[\d+m/g, "");
+  assert.equal(
+    plain.split("\n")[1],
+    "a1  alice  running                  1m30s  sleep 60",
+  );
+});
+
+Deno.test("status details list what is known, ISO times off a terminal", () => {
+  const text = renderDetails(
+    job({
+      id: "b2",
+      owner: "bob",
+      state: JobState.EXITED,
+      exitCode: 3,
+      command: "sh",
+      args: ["-c", "exit 3"],
+      dir: "/",
+      limits: { memoryBytes: 256n * 1024n * 1024n, pids: 64 },
+      stdoutBytes: 5n,
+    }),
+    { tty: false, now: NOW },
+  );
+  assert.match(text, /^id {8}b2$/m);
+  assert.match(text, /^state {5}exited 3$/m);
+  assert.match(text, /^command {3}sh -c 'exit 3'$/m);
+  assert.match(text, /^created {3}2026-01-01T11:58:30.000Z$/m);
+  assert.match(text, /^limits {4}memory 256M, pids 64$/m);
+  assert.match(text, /^output {4}stdout 5 bytes, stderr 0 bytes$/m);
+  assert.doesNotMatch(text, /^(name|started|error) /m);
+});
+
+Deno.test("shellQuote leaves plain words alone and quotes the rest", () => {
+  assert.equal(shellQuote("make"), "make");
+  assert.equal(shellQuote("-j4"), "-j4");
+  assert.equal(shellQuote("a b"), "'a b'");
+  assert.equal(shellQuote("it's"), `'it'\\''s'`);
+  assert.equal(shellQuote(""), "''");
+});
