@@ -59,6 +59,8 @@ async function withJob(
   } finally {
     await driver.close();
   }
+  // close() removed the driver's parent cgroup: nothing is left behind.
+  await assert.rejects(Deno.stat(driver.root), Deno.errors.NotFound);
 }
 
 function spawnIn(job: CgroupManager, script: string): Spawned {
