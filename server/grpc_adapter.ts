@@ -219,8 +219,13 @@ function wrap(
       >;
   }
   if (method.methodKind === "bidi_streaming") {
+    // Iterating a Duplex to its end destroys it, writable side included,
+    // unless told not to; the answers and the status still have to go out.
     return ((call: grpc.ServerDuplexStream<unknown, unknown>) =>
-      streaming(call, call)) as grpc.handleBidiStreamingCall<unknown, unknown>;
+      streaming(
+        call,
+        call.iterator({ destroyOnReturn: false }),
+      )) as grpc.handleBidiStreamingCall<unknown, unknown>;
   }
   throw new Error(`${path}: client streaming is not supported`);
 }
