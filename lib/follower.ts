@@ -23,6 +23,7 @@ export function openFollower(
   log: OutputLog,
   options: OutputOptions = {},
 ): ReadableStream<OutputChunk> {
+  log.sync();
   const follower = new Follower(log, options);
   return new ReadableStream<OutputChunk>({
     async pull(controller) {

@@ -109,6 +109,19 @@ export class OutputLog {
     this.#wake();
   }
 
+  /**
+   * Catches up with output the watcher has not reported yet (a reader that
+   * opens now sees everything written so far).
+   */
+  sync(): void {
+    if (this.#complete) return;
+    for (const stream of ["stdout", "stderr"] as const) {
+      if (stream !== this.#open && this.#size(stream) > this.#ends[stream]) {
+        this.notify(stream);
+      }
+    }
+  }
+
   /** Wakes readers without saying which stream changed (e.g. after lost events). */
   poke(): void {
     this.#wake();

@@ -20,7 +20,7 @@
  *
  * The child becomes PID 1 of new PID, mount, network, UTS and IPC namespaces,
  * joins the job's cgroup before anything else, makes mounts private, mounts a
- * fresh /proc, sets the hostname, brings `lo` up, points stdio at the output
+ * fresh /proc and a read-only /sys, sets the hostname, brings `lo` up, points stdio at the output
  * files, drops every capability and supplementary group, switches to the job
  * user with no_new_privs, enters the working directory and executes the
  * command with exactly the environment given.
@@ -185,6 +185,8 @@ static void run_child(struct config *c) {
   if (setsid() < 0) fail("setsid");
   if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) fail("make mounts private");
   if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) fail("mount /proc");
+  /* A sysfs of our own shows our network namespace (only lo) and none of the host's cgroups. */
+  if (mount("sysfs", "/sys", "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) fail("mount /sys");
   if (sethostname(c->id, strlen(c->id)) < 0) fail("set hostname");
   bring_lo_up();
   redirect(STDIN_FILENO, "/dev/null", O_RDONLY);

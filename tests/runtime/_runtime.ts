@@ -1,0 +1,114 @@
+// Test helpers for the job runtime: a runtime on a fresh data directory and a
+// cgroup name of its own, torn down (jobs killed, cgroups and files removed)
+// even when the test fails.
+import { deepEqual } from "node:assert/strict";
+import {
+  type Job,
+  type JobInfo,
+  JobRuntime,
+  type OutputOptions,
+} from "../../lib/mod.ts";
+
+/** Where test data directories go; a directory on a real block device for io tests. */
+export const TEST_DATA_PARENT = Deno.env.get("JW_TEST_DATA_DIR") ?? "/var/tmp";
+
+/** Runs `fn` with a fresh runtime and checks that nothing is left behind. */
+export async function withRuntime(
+  fn: (runtime: JobRuntime, dataDir: string) => Promise<void>,
+  options: { policy?: object } = {},
+): Promise<void> {
+  await Deno.mkdir(TEST_DATA_PARENT, { recursive: true });
+  const dataDir = await Deno.makeTempDir({
+    dir: TEST_DATA_PARENT,
+    prefix: "jw-test-",
+  });
+  const cgroupName = `jwtest-${crypto.randomUUID().slice(0, 8)}`;
+  let policyPath: string | undefined;
+  if (options.policy) {
+    policyPath = `${dataDir}.policy.json`;
+    await Deno.writeTextFile(policyPath, JSON.stringify(options.policy));
+  }
+  const runtime = await JobRuntime.open({ dataDir, cgroupName, policyPath });
+  try {
+    await fn(runtime, dataDir);
+  } finally {
+    await runtime.close({ graceMs: 0 });
+    await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+    if (policyPath) await Deno.remove(policyPath).catch(() => {});
+    deepEqual(await findCgroups(cgroupName), [], "job cgroups left behind");
+  }
+}
+
+/** Every directory named `name` under /sys/fs/cgroup (a few levels deep). */
+export async function findCgroups(
+  name: string,
+  dir = "/sys/fs/cgroup",
+  depth = 6,
+): Promise<string[]> {
+  if (depth === 0) return [];
+  const found: string[] = [];
+  try {
+    for await (const entry of Deno.readDir(dir)) {
+      if (!entry.isDirectory || entry.isSymlink) continue;
+      const path = `${dir}/${entry.name}`;
+      if (entry.name === name) found.push(path);
+      else found.push(...await findCgroups(name, path, depth - 1));
+    }
+  } catch {
+    // vanished or unreadable
+  }
+  return found;
+}
+
+/** Everything a job wrote, as one byte array, and per stream. */
+export async function collect(
+  job: Job,
+  options?: OutputOptions,
+): Promise<{ all: Uint8Array; stdout: string; stderr: string; text: string }> {
+  const parts: Uint8Array[] = [];
+  const per = { stdout: "", stderr: "" };
+  const decoder = new TextDecoder();
+  for await (const chunk of job.output(options)) {
+    parts.push(chunk.data);
+    per[chunk.stream] += decoder.decode(chunk.data);
+  }
+  const all = concat(parts);
+  return { all, ...per, text: decoder.decode(all) };
+}
+
+export function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
+}
+
+/** Runs `sh -c script` as a job and waits for it. */
+export async function runShell(
+  runtime: JobRuntime,
+  script: string,
+  extra: { limits?: object; env?: Record<string, string> } = {},
+): Promise<
+  { job: Job; info: JobInfo; out: Awaited<ReturnType<typeof collect>> }
+> {
+  const job = await runtime.start(
+    { owner: "tester", command: "sh", args: ["-c", script], ...extra },
+    { customLimits: extra.limits !== undefined },
+  );
+  const out = await collect(job);
+  return { job, info: await job.done, out };
+}
+
+export async function sha256(data: Uint8Array): Promise<string> {
+  const digest = await crypto.subtle.digest(
+    "SHA-256",
+    data as Uint8Array<ArrayBuffer>,
+  );
+  return Array.from(
+    new Uint8Array(digest),
+    (b) => b.toString(16).padStart(2, "0"),
+  ).join("");
+}

@@ -1,0 +1,162 @@
+import { deepEqual, ok } from "node:assert/strict";
+import { collect, concat, runShell, sha256, withRuntime } from "./_runtime.ts";
+
+Deno.test("echo round trip: stdout and stderr come back, each tagged", async () => {
+  await withRuntime(async (runtime) => {
+    const { info, out } = await runShell(runtime, "echo hello; echo oops >&2");
+    deepEqual(info.state, "exited");
+    deepEqual(info.exitCode, 0);
+    deepEqual(out.stdout, "hello\n");
+    deepEqual(out.stderr, "oops\n");
+    deepEqual(info.stdoutBytes, 6);
+    deepEqual(info.stderrBytes, 5);
+  });
+});
+
+Deno.test("the combined view keeps the order of turns between streams", async () => {
+  await withRuntime(async (runtime) => {
+    // Separate processes with pauses: the server sees each turn.
+    const script =
+      "echo one; sleep 0.2; echo two >&2; sleep 0.2; echo three; sleep 0.2; echo four >&2";
+    const { job, out } = await runShell(runtime, script);
+    deepEqual(out.text, "one\ntwo\nthree\nfour\n");
+    // Read again after the end: the same order, from the recorded turns.
+    deepEqual((await collect(job)).text, "one\ntwo\nthree\nfour\n");
+    deepEqual(
+      (await collect(job, { streams: ["stderr"] })).text,
+      "two\nfour\n",
+    );
+    deepEqual(
+      (await collect(job, { streams: ["stdout"] })).text,
+      "one\nthree\n",
+    );
+  });
+});
+
+Deno.test("chunks carry stream offsets; `from` starts mid-stream and mid-combined", async () => {
+  await withRuntime(async (runtime) => {
+    const { job } = await runShell(
+      runtime,
+      "printf abcdef; sleep 0.2; printf XYZ >&2; sleep 0.2; printf ghi",
+    );
+    const offsets: string[] = [];
+    for await (const chunk of job.output()) {
+      offsets.push(`${chunk.stream}@${chunk.offset}`);
+    }
+    deepEqual(offsets[0], "stdout@0");
+    ok(offsets.includes("stderr@0"));
+    deepEqual(
+      (await collect(job, { streams: ["stdout"], from: 4 })).text,
+      "efghi",
+    );
+    deepEqual((await collect(job, { from: 7 })).text, "YZghi");
+    deepEqual((await collect(job, { from: 100 })).text, "");
+  });
+});
+
+Deno.test("50 MiB of binary output reaches 20 concurrent readers byte-identical, one stalled", async () => {
+  await withRuntime(async (runtime, dataDir) => {
+    const source = `${dataDir}/source.bin`;
+    await Deno.writeFile(
+      source,
+      crypto.getRandomValues(new Uint8Array(64 * 1024)),
+    );
+    // 800 blocks of 64 KiB of random bytes = 50 MiB, with every byte value.
+    const script =
+      `i=0; while [ $i -lt 800 ]; do cat ${source}; i=$((i+1)); done`;
+    await Deno.chmod(dataDir, 0o755);
+    await Deno.chmod(source, 0o644);
+    const block = await Deno.readFile(source);
+    const expected = await sha256(
+      concat(Array.from({ length: 800 }, () => block)),
+    );
+
+    const rssBefore = Deno.memoryUsage().rss;
+    const job = await runtime.start({
+      owner: "t",
+      command: "sh",
+      args: ["-c", script],
+    });
+    const stalled = job.output().getReader();
+    await stalled.read(); // takes one chunk, then never reads again
+    let peakRss = 0;
+    const readers = Array.from({ length: 19 }, async () => {
+      const parts: Uint8Array[] = [];
+      for await (const chunk of job.output({ streams: ["stdout"] })) {
+        if (parts.push(chunk.data) % 64 === 0) {
+          peakRss = Math.max(peakRss, Deno.memoryUsage().rss);
+        }
+      }
+      return await sha256(concat(parts));
+    });
+    const digests = await Promise.all(readers);
+    const info = await job.done;
+    deepEqual(info.state, "exited");
+    deepEqual(info.stdoutBytes, 50 * 1024 * 1024);
+    deepEqual(digests, Array(19).fill(expected));
+    await stalled.cancel();
+    // The readers hold their own copies (19 x 50 MiB); the server side may not
+    // hold the job's output: growth beyond the readers' data stays bounded.
+    const held = 19 * 50 * 1024 * 1024;
+    ok(
+      peakRss - rssBefore < held + 256 * 1024 * 1024,
+      `rss grew ${peakRss - rssBefore}`,
+    );
+  });
+});
+
+Deno.test("a reader that joins after the job ended gets everything from byte 0", async () => {
+  await withRuntime(async (runtime) => {
+    const job = await runtime.start({
+      owner: "t",
+      command: "seq",
+      args: ["1", "20000"],
+    });
+    await job.done;
+    const out = await collect(job);
+    deepEqual(out.text.split("\n").length, 20001);
+    ok(out.text.startsWith("1\n2\n3\n"));
+  });
+});
+
+Deno.test("a follower that joins mid-run gets the start and follows to the end", async () => {
+  await withRuntime(async (runtime) => {
+    const job = await runtime.start({
+      owner: "t",
+      command: "sh",
+      args: ["-c", "echo first; sleep 0.5; echo second; sleep 0.5; echo third"],
+    });
+    await new Promise((r) => setTimeout(r, 200));
+    deepEqual((await collect(job)).text, "first\nsecond\nthird\n");
+  });
+});
+
+Deno.test("follow: false returns what is there now and ends", async () => {
+  await withRuntime(async (runtime) => {
+    const job = await runtime.start({
+      owner: "t",
+      command: "sh",
+      args: ["-c", "echo now; sleep 1000"],
+    });
+    while (job.info().stdoutBytes === 0) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    deepEqual((await collect(job, { follow: false })).text, "now\n");
+    await job.stop(0);
+  });
+});
+
+Deno.test("cancelling a reader of a running job releases it", async () => {
+  await withRuntime(async (runtime) => {
+    const job = await runtime.start({
+      owner: "t",
+      command: "sleep",
+      args: ["1000"],
+    });
+    const reader = job.output().getReader();
+    const pending = reader.read();
+    await reader.cancel();
+    deepEqual((await pending).done, true);
+    await job.stop(0);
+  });
+});

@@ -1,0 +1,161 @@
+import { deepEqual, match, ok, rejects } from "node:assert/strict";
+import { JobError } from "../../lib/mod.ts";
+import { withRuntime } from "./_runtime.ts";
+
+function hasCode(code: string, pattern?: RegExp) {
+  return (err: unknown) => {
+    ok(err instanceof JobError, String(err));
+    deepEqual(err.code, code);
+    if (pattern) match(err.message, pattern);
+    return true;
+  };
+}
+
+Deno.test("a missing binary, a non-executable file and a bad directory fail to start with the OS reason", async () => {
+  await withRuntime(async (runtime) => {
+    await rejects(
+      runtime.start({ owner: "t", command: "no-such-command-xyz" }),
+      hasCode("failed_to_start", /No such file or directory/),
+    );
+    await rejects(
+      runtime.start({ owner: "t", command: "/etc/passwd" }),
+      hasCode("failed_to_start", /Permission denied/),
+    );
+    await rejects(
+      runtime.start({ owner: "t", command: "true", dir: "/nonexistent" }),
+      hasCode("failed_to_start", /chdir \/nonexistent/),
+    );
+    await rejects(
+      runtime.start({ owner: "t", command: "true", dir: "/root" }),
+      hasCode("failed_to_start", /Permission denied/),
+    );
+    const failed = runtime.list("t");
+    deepEqual(
+      failed.map((job) => job.info().state),
+      Array(4).fill("failed_to_start"),
+    );
+    match(failed[0].info().error ?? "", /no-such-command-xyz/);
+  });
+});
+
+Deno.test("bad requests are invalid_argument and create nothing", async () => {
+  await withRuntime(async (runtime, dataDir) => {
+    const bad = [
+      { owner: "t", command: "" },
+      { owner: "t", command: "  " },
+      { owner: "", command: "true" },
+      { owner: "t", command: "echo", args: ["a\0b"] },
+      { owner: "t", command: "true", env: { "A=B": "x" } },
+      { owner: "t", command: "true", dir: "relative/dir" },
+      { owner: "t", command: "true", name: "bad\nname" },
+    ];
+    for (const spec of bad) {
+      await rejects(
+        runtime.start(spec),
+        hasCode("invalid_argument"),
+        JSON.stringify(spec),
+      );
+    }
+    deepEqual(runtime.list(), []);
+    deepEqual([...Deno.readDirSync(`${dataDir}/logs`)], []);
+  });
+});
+
+Deno.test("unknown and malformed ids", async () => {
+  await withRuntime(async (runtime) => {
+    await Promise.resolve();
+    try {
+      runtime.get("0123456789ab");
+      ok(false);
+    } catch (err) {
+      hasCode("not_found", /job 0123456789ab/)(err);
+    }
+    try {
+      runtime.get("../../etc");
+      ok(false);
+    } catch (err) {
+      hasCode("invalid_argument")(err);
+    }
+  });
+});
+
+Deno.test("job ids are 12 random hex characters, and jobs are listed by owner", async () => {
+  await withRuntime(async (runtime) => {
+    const a = await runtime.start({
+      owner: "alice",
+      command: "true",
+      name: "first",
+    });
+    const b = await runtime.start({ owner: "bob", command: "true" });
+    match(a.id, /^[0-9a-f]{12}$/);
+    ok(a.id !== b.id);
+    deepEqual(runtime.list("alice").map((j) => j.id), [a.id]);
+    deepEqual(runtime.list().length, 2);
+    deepEqual(runtime.get(a.id).info().name, "first");
+    await Promise.all([a.done, b.done]);
+  });
+});
+
+Deno.test("limits: defaults for everyone, custom only when allowed and within the ceilings", async () => {
+  const policy = {
+    defaults: { cpu: 0.5, memoryBytes: "64M", pids: 64 },
+    ceilings: { cpu: 1, memoryBytes: "256M", pids: 128 },
+  };
+  await withRuntime(async (runtime) => {
+    const plain = await runtime.start({ owner: "t", command: "true" });
+    deepEqual(plain.info().limits, {
+      cpu: 0.5,
+      memoryBytes: 64 * 1024 ** 2,
+      pids: 64,
+    });
+    await rejects(
+      runtime.start({ owner: "t", command: "true", limits: { cpu: 1 } }),
+      hasCode("permission_denied"),
+    );
+    const custom = await runtime.start(
+      { owner: "t", command: "true", limits: { memoryBytes: 128 * 1024 ** 2 } },
+      { customLimits: true },
+    );
+    deepEqual(custom.info().limits, {
+      cpu: 0.5,
+      memoryBytes: 128 * 1024 ** 2,
+      pids: 64,
+    });
+    await rejects(
+      runtime.start({ owner: "t", command: "true", limits: { cpu: 2 } }, {
+        customLimits: true,
+      }),
+      hasCode("invalid_argument", /exceeds the policy ceiling/),
+    );
+    await rejects(
+      runtime.start({ owner: "t", command: "true", limits: { pids: 0 } }, {
+        customLimits: true,
+      }),
+      hasCode("invalid_argument", /pids/),
+    );
+    await Promise.all([plain.done, custom.done]);
+  }, { policy });
+});
+
+Deno.test("a bad policy file fails the start with a clear error, and a fixed one works again", async () => {
+  await withRuntime(async (runtime, dataDir) => {
+    const path = `${dataDir}.policy.json`;
+    await Deno.writeTextFile(path, "{ not json");
+    await rejects(
+      runtime.start({ owner: "t", command: "true" }),
+      hasCode("failed_precondition", /policy/),
+    );
+    await Deno.writeTextFile(
+      path,
+      JSON.stringify({ defaults: { cpu: "lots" } }),
+    );
+    await rejects(
+      runtime.start({ owner: "t", command: "true" }),
+      hasCode("failed_precondition", /cpu/),
+    );
+    await Deno.writeTextFile(path, JSON.stringify({ defaults: { pids: 10 } }));
+    const job = await runtime.start({ owner: "t", command: "true" });
+    deepEqual(job.info().limits, { pids: 10 });
+    await job.done;
+  }, { policy: {} });
+});
