@@ -84,12 +84,14 @@ async function main(args: string[], log: LogSink): Promise<number> {
         `cannot read TLS files (for development: deno task certs): ${err.message}`,
       );
     });
+  // Only flags that were given: JobRuntime.open spreads its options over its
+  // defaults, so an undefined key would replace a default.
   const runtime = await JobRuntime.open({
     dataDir: flags["data-dir"],
-    policyPath: flags.policy,
-    jobUser: flags["job-user"]
-      ? await parseJobUser(flags["job-user"])
-      : undefined,
+    ...(flags.policy ? { policyPath: flags.policy } : {}),
+    ...(flags["job-user"]
+      ? { jobUser: await parseJobUser(flags["job-user"]) }
+      : {}),
   });
   const server = await startServer({ listen: flags.listen, tls, runtime, log })
     .catch(

@@ -167,10 +167,20 @@ function wrap(
       });
     return { ctx, finish };
   };
-  const failure = (err: unknown, ctx: CallContext): GrpcStatus =>
-    ctx.signal.aborted
-      ? { code: grpc.status.CANCELLED, details: "cancelled by the client" }
-      : statusFor(err);
+  const failure = (err: unknown, ctx: CallContext): GrpcStatus => {
+    if (ctx.signal.aborted) {
+      return {
+        code: grpc.status.CANCELLED,
+        details: "cancelled by the client",
+      };
+    }
+    const status = statusFor(err);
+    // The client sees "internal error"; the log keeps what happened.
+    if (status.code === grpc.status.INTERNAL) {
+      ctx.fields.cause = err instanceof Error ? err.message : String(err);
+    }
+    return status;
+  };
 
   if (method.methodKind === "unary") {
     return ((
