@@ -5,26 +5,34 @@
 # the kernel modules needed for virtio disks and ext4.
 #
 # Usage: bash tests/vm/build_image.sh
-# Prints the image directory (holding vmlinuz and base.cpio) as its last line
+# Prints the image directory (holding vmlinuz, base.cpio and its file list
+# files.txt) as its last line
 # on stdout; progress goes to stderr.
 #
 # Environment:
 #   JW_VM_CACHE       cache directory (default: <repo>/.cache/vm)
-#   JW_VM_EXTRA_BINS  extra host programs to copy, with their libraries
+#   JW_VM_EXTRA_BINS  more host programs to copy with their libraries, as
+#                     PATH or PATH:DEBIAN-PACKAGE (installed if missing)
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
 cache="${JW_VM_CACHE:-$repo/.cache/vm}"
 
-# Host programs that tests may run inside the VM. util-linux and iproute2
-# versions take precedence over busybox applets of the same name in PATH.
-host_bins=(
-  /usr/bin/unshare /usr/bin/setpriv /usr/bin/nsenter /usr/bin/prlimit
-  /usr/bin/mount /usr/bin/umount /usr/sbin/ip /bin/bash
+# Host programs that tests may run inside the VM, as PATH:DEBIAN-PACKAGE.
+# util-linux and iproute2 versions take precedence over busybox applets of
+# the same name in PATH.
+host_programs=(
+  /usr/bin/unshare:util-linux /usr/bin/setpriv:util-linux
+  /usr/bin/nsenter:util-linux /usr/bin/prlimit:util-linux
+  /usr/bin/mount:mount /usr/bin/umount:mount /usr/sbin/ip:iproute2
+  /bin/bash:bash /usr/bin/openssl:openssl
 )
+# Host files copied as they are (configuration the programs read).
+host_files=(/etc/ssl/openssl.cnf /usr/lib/ssl/openssl.cnf)
 # shellcheck disable=SC2206 # word splitting is the point here
-host_bins+=(${JW_VM_EXTRA_BINS:-})
+host_programs+=(${JW_VM_EXTRA_BINS:-})
+host_bins=("${host_programs[@]%%:*}")
 
 # Kernel modules to load at boot (dependencies are resolved by modprobe).
 modules=(virtio_pci virtio_blk virtio-rng ext4 crc32c_generic)
@@ -128,8 +136,10 @@ main() {
   [[ $(id -u) == 0 ]] || die "must run as root (apt-get, mkfs)"
   ensure_command qemu-system-x86_64 qemu-system-x86
   ensure_command mkfs.ext4 e2fsprogs
-  ensure_command /usr/bin/unshare util-linux
-  ensure_command /usr/sbin/ip iproute2
+  local prog
+  for prog in "${host_programs[@]}"; do
+    [[ "$prog" != *:* ]] || ensure_command "${prog%%:*}" "${prog#*:}"
+  done
   if [[ -z "$(candidate_version linux-image-amd64)" ]]; then apt_update_once; fi
 
   local kpkg kver bbver deno key
@@ -146,7 +156,7 @@ main() {
     } | sha256sum | cut -c1-16
   )"
   local out="$cache/image-$key"
-  if [[ -f "$out/base.cpio" && -f "$out/vmlinuz" && -x "$out/busybox" ]]; then
+  if [[ -f "$out/base.cpio" && -f "$out/vmlinuz" && -x "$out/busybox" && -f "$out/files.txt" ]]; then
     log "image cached: $out"
     echo "$out"
     return
@@ -179,6 +189,10 @@ main() {
   ln -sf ../bin/busybox "$root/sbin/modprobe"
 
   copy_with_libs "$root" "${host_bins[@]}"
+  local file
+  for file in "${host_files[@]}"; do
+    [[ ! -e "$file" ]] || install -D -m 644 "$(readlink -f "$file")" "$root$file"
+  done
   install -D -m 755 "$deno" "$root/usr/local/bin/deno"
   while read -r lib; do
     [[ -e "$root$lib" ]] || install -D -m 755 "$(readlink -f "$lib")" "$root$lib"
@@ -202,7 +216,8 @@ main() {
   echo jw-vm >"$root/etc/hostname"
   install -m 755 "$here/init.sh" "$root/init"
 
-  (cd "$root" && find . -mindepth 1 | sed 's|^\./||' | "$root/bin/busybox" cpio -o -H newc 2>/dev/null) \
+  (cd "$root" && find . -mindepth 1 | sed 's|^\./||' >"$tmp/files.txt")
+  (cd "$root" && "$root/bin/busybox" cpio -o -H newc <"$tmp/files.txt" 2>/dev/null) \
     >"$tmp/base.cpio"
   cp "$pkgs/boot/vmlinuz-$kname" "$tmp/vmlinuz"
   cp "$pkgs/bin/busybox" "$tmp/busybox" # run.sh packs the project with it

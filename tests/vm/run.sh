@@ -76,6 +76,21 @@ host_check() {
   log "type-checked on the host in $((SECONDS - started)) s"
 }
 
+# copy_project_libs IMAGE DEST: copies into DEST the shared libraries that
+# programs built in the project tree (e.g. build/jw-init) need and the base
+# image lacks.
+copy_project_libs() {
+  local image="$1" dest="$2" file lib
+  while read -r file; do
+    [[ "$(head -c 4 "$file" | od -An -c | tr -d ' ')" == '177ELF' ]] || continue
+    while read -r lib; do
+      grep -qxF "${lib#/}" "$image/files.txt" || [[ -e "$dest$lib" ]] ||
+        install -D -m 755 "$(readlink -f "$lib")" "$dest$lib"
+    done < <(ldd "$file" 2>/dev/null | grep -o '/[^ ]*' || true)
+  done < <(find "$repo" \( -path "$repo/.git" -o -path "$repo/.cache" \
+    -o -path "$repo/node_modules" \) -prune -o -type f -perm -u+x -print)
+}
+
 main() {
   local args=(-A "$@")
   local image
@@ -107,6 +122,7 @@ main() {
   [[ $checked != 0 ]] || args=(-A --no-check "$@")
   printf '%s\n' "${args[@]}" >"$run/cfg/jw/args"
   ln -s /usr/local/bin/deno "$run/cfg/${repo#/}/node_modules/deno/deno"
+  copy_project_libs "$image" "$run/cfg"
   (cd "$run/cfg" && find . -mindepth 1 | sed 's|^\./||' | "$busybox" cpio -o -H newc 2>/dev/null) \
     >"$run/cfg.cpio"
   (project_files | (cd / && "$busybox" cpio -o -H newc 2>/dev/null)) >"$run/project.cpio"
