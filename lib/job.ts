@@ -120,13 +120,11 @@ export class Job {
     try {
       status = await exit;
     } catch (err) {
-      info.error = `lost track of the job: ${
-        err instanceof Error ? err.message : err
-      }`;
+      info.error = err instanceof Error ? err.message : String(err);
     }
     const cgroup = this.#cgroup;
     if (cgroup) {
-      // Whatever is left (a launcher that lost track) goes with the cgroup.
+      // Whatever is left (a lost job) goes with the cgroup.
       try {
         const { oomKilled, ...usage } = await cgroup.stats();
         info.usage = usage;
@@ -142,8 +140,9 @@ export class Job {
     }
     this.#log.finish();
     info.endedAt = new Date();
-    if (this.#stopping) info.state = "stopped";
-    else info.state = status?.kind === "exited" ? "exited" : "signaled";
+    if (!status) info.state = "lost";
+    else if (this.#stopping) info.state = "stopped";
+    else info.state = status.kind === "exited" ? "exited" : "signaled";
     if (status?.kind === "exited") info.exitCode = status.code;
     if (status?.kind === "signaled") info.signal = status.signal;
     this.#cgroup = null;

@@ -9,7 +9,9 @@ export type JobState =
   | "exited"
   | "signaled"
   | "stopped"
-  | "failed_to_start";
+  | "failed_to_start"
+  /** It was running when its server died, and could not be followed again. */
+  | "lost";
 
 /** One of the job's two output streams. */
 export type StreamName = "stdout" | "stderr";

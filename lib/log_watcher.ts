@@ -6,15 +6,22 @@ const SUFFIX: Record<string, StreamName> = {
   ".err": "stderr",
 };
 
+/** What the watcher tells about one job. */
+export interface WatchedJob {
+  log: OutputLog;
+  /** Called when the job launcher's status file (`<id>.status`) changes. */
+  statusChanged?: () => void;
+}
+
 /**
  * Watches the one flat directory that holds every running job's output files
- * (`<id>.out`, `<id>.err`) with a single inotify watch, and tells each job's
- * {@link OutputLog} when its files grow. One watcher serves any number of
+ * (`<id>.out`, `<id>.err`, `<id>.status`) with a single inotify watch, and
+ * tells each job's {@link OutputLog} when its files grow. One watcher serves any number of
  * jobs: no per-job watches, no polling.
  */
 export class LogWatcher {
   readonly #watcher: Deno.FsWatcher;
-  readonly #logs = new Map<string, OutputLog>();
+  readonly #jobs = new Map<string, WatchedJob>();
   readonly #done: Promise<void>;
 
   constructor(dir: string) {
@@ -22,14 +29,14 @@ export class LogWatcher {
     this.#done = this.#run();
   }
 
-  /** Starts delivering changes of job `id`'s files to `log`. */
-  add(id: string, log: OutputLog): void {
-    this.#logs.set(id, log);
+  /** Starts delivering changes of job `id`'s files. */
+  add(id: string, job: WatchedJob): void {
+    this.#jobs.set(id, job);
   }
 
   /** Stops delivering changes for job `id`. */
   delete(id: string): void {
-    this.#logs.delete(id);
+    this.#jobs.delete(id);
   }
 
   async close(): Promise<void> {
@@ -46,22 +53,28 @@ export class LogWatcher {
       for await (const event of this.#watcher) {
         if (event.flag === "rescan") {
           // The kernel dropped events: wake everyone so they re-read.
-          for (const log of this.#logs.values()) log.poke();
+          for (const job of this.#jobs.values()) {
+            job.log.poke();
+            job.statusChanged?.();
+          }
           continue;
         }
-        if (event.kind !== "modify" && event.kind !== "any") continue;
-        for (const path of event.paths) this.#dispatch(path);
+        for (const path of event.paths) this.#dispatch(path, event.kind);
       }
     } catch {
       // closed
     }
   }
 
-  #dispatch(path: string): void {
+  #dispatch(path: string, kind: Deno.FsEvent["kind"]): void {
     const name = path.slice(path.lastIndexOf("/") + 1);
     const dot = name.lastIndexOf(".");
-    const stream = SUFFIX[name.slice(dot)];
-    if (!stream) return;
-    this.#logs.get(name.slice(0, dot))?.notify(stream);
+    const job = this.#jobs.get(name.slice(0, dot));
+    if (!job) return;
+    const suffix = name.slice(dot);
+    if (suffix === ".status") job.statusChanged?.();
+    else if (SUFFIX[suffix] && (kind === "modify" || kind === "any")) {
+      job.log.notify(SUFFIX[suffix]);
+    }
   }
 }

@@ -56,10 +56,14 @@ export class OutputLog {
   }
 
   /**
-   * Opens the output of a job that is no longer being written (it ended, or a
-   * previous server ran it): reads the recorded order and closes what is left.
+   * Opens the output of a job an earlier server started: reads the recorded
+   * order; `complete` closes what is left (the job is over), otherwise the log
+   * goes on following a job that still runs.
    */
-  static async load(files: OutputFiles): Promise<OutputLog> {
+  static async open(
+    files: OutputFiles,
+    options: { complete: boolean },
+  ): Promise<OutputLog> {
     const log = new OutputLog(files);
     const text = await Deno.readTextFile(files.segments).catch(() => "");
     for (const line of text.split("\n")) {
@@ -70,7 +74,8 @@ export class OutputLog {
         log.#ends[stream] = Number(end);
       }
     }
-    log.finish();
+    if (options.complete) log.finish();
+    else log.sync();
     return log;
   }
 

@@ -1,15 +1,19 @@
-import type { CgroupDriver } from "./cgroup/cgroup_manager.ts";
+import { awaitReport, isLauncherOf, readReport } from "./adopt.ts";
+import type { CgroupDriver, CgroupManager } from "./cgroup/cgroup_manager.ts";
 import { openCgroupDriver } from "./cgroup/detect.ts";
+import { DataDir, storageError } from "./data_dir.ts";
 import { JobError } from "./errors.ts";
 import { DEFAULT_GRACE_MS, Job } from "./job.ts";
 import { newJobId, parseJobId } from "./job_id.ts";
 import type { JobInfo, JobSpec } from "./job_info.ts";
-import { DEFAULT_INIT, launch } from "./launcher.ts";
+import { JobStore } from "./job_store.ts";
+import { DEFAULT_INIT, type ExitStatus, launch } from "./launcher.ts";
 import { emptyUsage } from "./limits.ts";
 import { LogWatcher } from "./log_watcher.ts";
 import { OutputLog } from "./output_log.ts";
 import { loadPolicy, type Policy, resolveLimits } from "./policy.ts";
-import { validateSpec } from "./spec.ts";
+import { pickExpired, type Retention } from "./retention.ts";
+import { type CleanSpec, validateSpec } from "./spec.ts";
 
 /** How a {@link JobRuntime} is set up. */
 export interface RuntimeOptions {
@@ -23,6 +27,8 @@ export interface RuntimeOptions {
   cgroupName?: string;
   /** The job launcher binary; default build/jw-init. */
   initPath?: string;
+  /** When finished jobs are removed; default: kept until removed. */
+  retention?: Retention;
 }
 
 /** How {@link JobRuntime.start} may treat the request. */
@@ -31,17 +37,16 @@ export interface StartOptions {
   customLimits?: boolean;
 }
 
-type FullOptions = Required<Omit<RuntimeOptions, "policyPath">> & {
-  policyPath?: string;
-};
-
 const SEARCH_PATH =
   "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+/** How often retention is applied besides after every job's end. */
+const SWEEP_MS = 60_000;
 
 /**
  * Runs jobs: each in its own cgroup (limits from the policy) and namespaces,
  * as an unprivileged user, with its output on disk for any number of
- * readers.
+ * readers. Jobs are kept on disk: a new runtime on the same data directory
+ * lists and reads every earlier job, and follows jobs that still run.
  *
  * @example
  * ```ts
@@ -51,54 +56,65 @@ const SEARCH_PATH =
  * ```
  */
 export class JobRuntime {
-  readonly #options: FullOptions;
+  readonly #data: DataDir;
+  readonly #store: JobStore;
+  readonly #policyPath?: string;
+  readonly #jobUser: { uid: number; gid: number };
+  readonly #initPath: string;
+  readonly #retention: Retention;
   readonly #driver: CgroupDriver;
   readonly #watcher: LogWatcher;
   readonly #jobs = new Map<string, Job>();
+  readonly #sweeper: ReturnType<typeof setInterval>;
   #closed = false;
 
   private constructor(
-    options: FullOptions,
+    options: RuntimeOptions,
+    data: DataDir,
     driver: CgroupDriver,
-    watcher: LogWatcher,
   ) {
-    this.#options = options;
+    this.#data = data;
+    this.#store = new JobStore(data.jobs);
+    this.#policyPath = options.policyPath;
+    this.#jobUser = options.jobUser ?? { uid: 65534, gid: 65534 };
+    this.#initPath = options.initPath ?? DEFAULT_INIT;
+    this.#retention = options.retention ?? {};
     this.#driver = driver;
-    this.#watcher = watcher;
+    this.#watcher = new LogWatcher(data.logs);
+    this.#sweeper = setInterval(() => this.#sweep(), SWEEP_MS);
+    Deno.unrefTimer(this.#sweeper);
   }
 
-  /** Prepares the data directory and the job cgroups' parent. */
+  /**
+   * Prepares the data directory and the job cgroups' parent, and loads the
+   * jobs an earlier runtime left: finished ones as they were; running ones
+   * are followed again when their launcher still runs, and otherwise killed
+   * and marked `lost`.
+   */
   static async open(options: RuntimeOptions): Promise<JobRuntime> {
-    const full: FullOptions = {
-      jobUser: { uid: 65534, gid: 65534 },
-      cgroupName: "jobworker",
-      initPath: DEFAULT_INIT,
-      ...options,
-    };
-    const dirs = dataDirs(full.dataDir);
-    await Deno.mkdir(full.dataDir, { recursive: true, mode: 0o711 });
-    await Deno.chmod(full.dataDir, 0o711);
-    await Deno.mkdir(dirs.logs, { recursive: true, mode: 0o700 });
-    await Deno.mkdir(dirs.jobs, { recursive: true, mode: 0o700 });
-    await Deno.mkdir(dirs.work, { recursive: true, mode: 0o711 });
+    const data = new DataDir(options.dataDir);
+    await data.prepare();
     const driver = await openCgroupDriver({
-      name: full.cgroupName,
-      ioPaths: [full.dataDir],
+      name: options.cgroupName ?? "jobworker",
+      ioPaths: [data.root],
     });
-    return new JobRuntime(full, driver, new LogWatcher(dirs.logs));
+    const runtime = new JobRuntime(options, data, driver);
+    await runtime.#restore();
+    return runtime;
   }
 
   /** The policy in force now (the file is read anew at every call). */
   policy(): Promise<Policy> {
-    return loadPolicy(this.#options.policyPath);
+    return loadPolicy(this.#policyPath);
   }
 
   /**
    * Starts a job and resolves once its command runs. Throws
    * `invalid_argument` for a bad spec or limits, `permission_denied` for
-   * limits without `customLimits`, and `failed_to_start` (with the OS
-   * reason) when the command cannot be executed — that job is still
-   * recorded, in state `failed_to_start`.
+   * limits without `customLimits`, `resource_exhausted` when the data
+   * directory is full, and `failed_to_start` (with the OS reason) when the
+   * command cannot be executed — that job is still recorded, in state
+   * `failed_to_start`.
    */
   async start(spec: JobSpec, options: StartOptions = {}): Promise<Job> {
     this.#assertOpen();
@@ -111,22 +127,13 @@ export class JobRuntime {
     }
     const limits = resolveLimits(await this.policy(), clean.limits);
     const id = this.#freshId();
-    const paths = jobPaths(this.#options.dataDir, id);
-    const { uid, gid } = this.#options.jobUser;
-    const dir = clean.dir ?? paths.work;
-    if (!clean.dir) {
-      await Deno.mkdir(paths.work, { mode: 0o700 });
-      await Deno.chown(paths.work, uid, gid);
-    }
-    await Deno.mkdir(paths.state, { mode: 0o700 });
-    const log = await OutputLog.create(paths.output);
     const info: JobInfo = {
       id,
       owner: clean.owner,
       name: clean.name ?? "",
       command: clean.command,
       args: clean.args,
-      dir,
+      dir: clean.dir ?? this.#data.workDir(id),
       state: "running",
       oomKilled: false,
       createdAt: new Date(),
@@ -135,46 +142,45 @@ export class JobRuntime {
       stdoutBytes: 0,
       stderrBytes: 0,
     };
+    let log: OutputLog;
+    try {
+      log = await this.#prepare(info, clean);
+    } catch (err) {
+      await this.#forget(id);
+      throw storageError(err, this.#data.root);
+    }
     const cgroup = await this.#driver.create(id);
     try {
       await cgroup.apply(limits);
-      this.#watcher.add(id, log);
+      this.#watcher.add(id, { log });
       const launched = await launch({
         id,
         command: clean.command,
         args: clean.args,
         env: {
           PATH: SEARCH_PATH,
-          HOME: dir,
+          HOME: info.dir,
           HOSTNAME: id,
           JW_JOB_ID: id,
           ...clean.env,
         },
-        dir,
-        uid,
-        gid,
-        stdout: paths.output.stdout,
-        stderr: paths.output.stderr,
-        statusFile: paths.status,
+        dir: info.dir,
+        ...this.#jobUser,
+        stdout: log.files.stdout,
+        stderr: log.files.stderr,
+        statusFile: this.#data.status(id),
         cgroupProcs: cgroup.procsFiles,
-      }, this.#options.initPath);
+      }, this.#initPath);
       info.startedAt = new Date();
-      const job = new Job(
-        info,
-        log,
-        cgroup,
-        launched.exit,
-        (j) => this.#ended(j),
-      );
-      this.#jobs.set(id, job);
-      return job;
+      return await this.#admit(info, log, cgroup, launched.exit);
     } catch (err) {
       this.#watcher.delete(id);
       await cgroup.destroy().catch(() => {});
       if (err instanceof JobError && err.code === "failed_to_start") {
-        this.#recordFailure(info, log, err.message);
+        await this.#recordFailure(info, log, err.message);
+      } else {
+        await this.#forget(id);
       }
-      await removeWork(paths.work, clean.dir);
       throw err;
     }
   }
@@ -192,14 +198,30 @@ export class JobRuntime {
     return owner === undefined ? all : all.filter((job) => job.owner === owner);
   }
 
+  /** Removes a finished job and its output; `failed_precondition` while it runs. */
+  async remove(id: string): Promise<JobInfo> {
+    const job = this.get(id);
+    const info = job.info();
+    if (info.state === "running") {
+      throw new JobError(
+        "failed_precondition",
+        `job ${id} is running; stop it first`,
+      );
+    }
+    await this.#forget(id);
+    return info;
+  }
+
   /** Stops running jobs (SIGTERM, then kill after `graceMs`) and releases everything. */
   async close(options: { graceMs?: number } = {}): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    clearInterval(this.#sweeper);
     const running = this.list().filter((job) => job.info().state === "running");
     await Promise.allSettled(
       running.map((job) => job.stop(options.graceMs ?? DEFAULT_GRACE_MS)),
     );
+    await Promise.allSettled(running.map((job) => job.done));
     await this.#watcher.close();
     await this.#driver.close();
   }
@@ -221,54 +243,135 @@ export class JobRuntime {
     }
   }
 
-  #recordFailure(info: JobInfo, log: OutputLog, reason: string): void {
+  /**
+   * Makes the job's state directory (saving the job first, so a full data
+   * directory fails the start), working directory and empty output.
+   */
+  async #prepare(info: JobInfo, spec: CleanSpec): Promise<OutputLog> {
+    await Deno.mkdir(this.#store.jobDir(info.id), { mode: 0o700 });
+    await this.#store.save(info);
+    if (!spec.dir) {
+      await Deno.mkdir(info.dir, { mode: 0o700 });
+      await Deno.chown(info.dir, this.#jobUser.uid, this.#jobUser.gid);
+    }
+    return await OutputLog.create(this.#data.output(info.id));
+  }
+
+  /** Registers a job that runs (or ran), and saves it. */
+  async #admit(
+    info: JobInfo,
+    log: OutputLog,
+    cgroup: CgroupManager | null,
+    exit: Promise<ExitStatus> | null,
+  ): Promise<Job> {
+    const job = new Job(info, log, cgroup, exit, (j) => this.#ended(j));
+    this.#jobs.set(info.id, job);
+    await this.#store.save(job.info()).catch(() => {});
+    return job;
+  }
+
+  async #recordFailure(
+    info: JobInfo,
+    log: OutputLog,
+    reason: string,
+  ): Promise<void> {
     log.finish();
+    await Deno.remove(this.#data.workDir(info.id), { recursive: true }).catch(
+      () => {},
+    );
     const failed: JobInfo = {
       ...info,
       state: "failed_to_start",
       error: reason,
       endedAt: new Date(),
     };
-    this.#jobs.set(info.id, new Job(failed, log, null, null, () => {}));
+    await this.#admit(failed, log, null, null);
   }
 
   async #ended(job: Job): Promise<void> {
     this.#watcher.delete(job.id);
-    const paths = jobPaths(this.#options.dataDir, job.id);
-    await removeWork(
-      paths.work,
-      job.info().dir === paths.work ? undefined : job.info().dir,
-    );
+    const info = job.info();
+    if (info.dir === this.#data.workDir(job.id)) {
+      await Deno.remove(info.dir, { recursive: true }).catch(() => {});
+    }
+    await this.#store.save(info).catch(() => {});
+    await this.#sweep();
   }
-}
 
-/** Removes the job's own working directory (never one the caller named). */
-async function removeWork(
-  work: string,
-  requestedDir: string | undefined,
-): Promise<void> {
-  if (requestedDir) return;
-  await Deno.remove(work, { recursive: true }).catch(() => {});
-}
+  async #forget(id: string): Promise<void> {
+    this.#jobs.delete(id);
+    this.#watcher.delete(id);
+    await this.#data.removeJob(id);
+    await this.#store.remove(id);
+  }
 
-function dataDirs(dataDir: string) {
-  return {
-    logs: `${dataDir}/logs`,
-    jobs: `${dataDir}/jobs`,
-    work: `${dataDir}/work`,
-  };
-}
+  /** Applies retention: removes finished jobs past their age or beyond the size budget. */
+  async #sweep(): Promise<void> {
+    if (
+      this.#retention.maxAgeMs === undefined &&
+      this.#retention.maxBytes === undefined
+    ) return;
+    const jobs = await Promise.all(
+      this.list().map(async (job) => ({
+        info: job.info(),
+        bytes: await this.#data.outputBytes(job.id),
+      })),
+    );
+    for (const id of pickExpired(jobs, this.#retention, Date.now())) {
+      await this.#forget(id);
+    }
+  }
 
-function jobPaths(dataDir: string, id: string) {
-  const dirs = dataDirs(dataDir);
-  return {
-    output: {
-      stdout: `${dirs.logs}/${id}.out`,
-      stderr: `${dirs.logs}/${id}.err`,
-      segments: `${dirs.logs}/${id}.seg`,
-    },
-    state: `${dirs.jobs}/${id}`,
-    status: `${dirs.jobs}/${id}/status`,
-    work: `${dirs.work}/${id}`,
-  };
+  /** Loads the jobs an earlier runtime left in the data directory. */
+  async #restore(): Promise<void> {
+    const { jobs } = await this.#store.loadAll();
+    for (const info of jobs) {
+      if (info.state !== "running") {
+        const log = await OutputLog.open(this.#data.output(info.id), {
+          complete: true,
+        });
+        this.#jobs.set(info.id, new Job(info, log, null, null, () => {}));
+        continue;
+      }
+      await this.#readopt(info);
+    }
+  }
+
+  /**
+   * A job that was running when the earlier server stopped: followed again
+   * if its launcher still runs (it records how the job ends); if it ended
+   * meanwhile, finished from its launcher's report; otherwise its processes
+   * are killed with its cgroup and it is marked `lost`.
+   */
+  async #readopt(info: JobInfo): Promise<void> {
+    const id = info.id;
+    const statusPath = this.#data.status(id);
+    const cgroup = await this.#driver.adopt(id).catch(() => null);
+    const log = await OutputLog.open(this.#data.output(id), {
+      complete: false,
+    });
+    const report = await readReport(statusPath);
+    let exit: Promise<ExitStatus>;
+    let statusChanged: (() => void) | undefined;
+    if (report.kind === "exited" || report.kind === "signaled") {
+      exit = Promise.resolve(report);
+    } else if (
+      report.kind === "started" && await isLauncherOf(report.launcher, id)
+    ) {
+      exit = awaitReport(
+        statusPath,
+        id,
+        report.launcher,
+        (changed) => statusChanged = changed,
+      );
+    } else {
+      exit = Promise.reject(
+        new Error(
+          "the server restarted and the job's launcher was gone; its processes were killed",
+        ),
+      );
+    }
+    this.#watcher.add(id, { log, statusChanged });
+    await this.#admit(info, log, cgroup, exit);
+  }
 }

@@ -261,6 +261,14 @@ export async function makeCgroup(dir: string): Promise<void> {
   }
 }
 
+/** Throws `not_found` unless every directory in `dirs` exists (for adopting a job's cgroup). */
+export async function requireCgroups(dirs: Iterable<string>): Promise<void> {
+  for (const dir of dirs) {
+    const found = await Deno.stat(dir).then((s) => s.isDirectory, () => false);
+    if (!found) throw new JobError("not_found", `cgroup ${dir}`);
+  }
+}
+
 /** Block devices and, when there are none, why io limits cannot be set. */
 export interface IoDevices {
   /** Whole disks as `MAJ:MIN`. */

@@ -35,6 +35,11 @@ export interface CgroupDriver {
   readonly root: string;
   /** Makes the cgroup of one job. `name` is a job id. */
   create(name: string): Promise<CgroupManager>;
+  /**
+   * The cgroup of a job an earlier server made (after a restart), without
+   * touching it; `not_found` if it no longer exists.
+   */
+  adopt(name: string): Promise<CgroupManager>;
   /** Names of job cgroups that exist now (for cleanup checks and re-adoption). */
   list(): Promise<string[]>;
   /** Removes the driver's parent cgroup if it is empty (at shutdown). */

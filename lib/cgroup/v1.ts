@@ -13,6 +13,7 @@ import {
   readOptional,
   removeCgroupTree,
   removeIfEmpty,
+  requireCgroups,
   signalPids,
   treePids,
   writeValue,
@@ -90,6 +91,14 @@ export class CgroupV1Driver implements CgroupDriver {
       for (const dir of made) await removeCgroupTree(dir);
       throw err;
     }
+    return new CgroupV1Manager(dirs, this.#io);
+  }
+
+  async adopt(name: string): Promise<CgroupManager> {
+    checkName(name);
+    const dirs = new Map<string, string>();
+    for (const [c, parent] of this.#parents) dirs.set(c, `${parent}/${name}`);
+    await requireCgroups(new Set(dirs.values()));
     return new CgroupV1Manager(dirs, this.#io);
   }
 

@@ -28,6 +28,7 @@ import {
   readPids,
   removeCgroupTree,
   removeIfEmpty,
+  requireCgroups,
   signalPids,
   treePids,
   writeValue,
@@ -117,6 +118,13 @@ export class CgroupV2Driver implements CgroupDriver {
     checkName(name);
     const dir = `${this.root}/${name}`;
     await makeCgroup(dir);
+    return new CgroupV2Manager(dir, this.#io);
+  }
+
+  async adopt(name: string): Promise<CgroupManager> {
+    checkName(name);
+    const dir = `${this.root}/${name}`;
+    await requireCgroups([dir]);
     return new CgroupV2Manager(dir, this.#io);
   }
 

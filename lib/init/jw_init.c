@@ -11,7 +11,7 @@
  *
  * The parent stays outside the job's cgroup (so stopping the job never kills
  * the reporter) and prints one line per event on stdout:
- *   started <host pid>      the command is running
+ *   started <pid> <own pid> the command is running (host PIDs of it and of us)
  *   failed <reason>         the command never ran
  *   exited <code>           the command exited
  *   signaled <signal>       the command was killed by a signal
@@ -265,7 +265,7 @@ int main(int argc, char **argv) {
     announce(&c, line);
     return 0;
   }
-  snprintf(line, sizeof(line), "started %d", (int)child);
+  snprintf(line, sizeof(line), "started %d %d", (int)child, (int)getpid());
   announce(&c, line);
 
   int status;
