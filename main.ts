@@ -7,7 +7,7 @@
 import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { DEFAULT_DEV_DIR } from "./certs/dev_dir.ts";
-import { JobRuntime } from "./lib/mod.ts";
+import { JobRuntime, parseSize, type Retention } from "./lib/mod.ts";
 import { type LogSink, stderrLog } from "./server/log.ts";
 import { startServer } from "./server/server.ts";
 import { readTlsFiles } from "./server/tls.ts";
@@ -28,6 +28,8 @@ Flags:
   --policy FILE        JSON limits policy (default: the built-in policy)
   --job-user USER      who jobs run as: a user name or UID:GID (default nobody)
   --grace SECONDS      on SIGTERM/SIGINT, time running jobs get before SIGKILL (default 10)
+  --retain-hours N     remove finished jobs and their output N hours after they ended (default: keep)
+  --retain-bytes SIZE  remove the oldest finished jobs while all output exceeds SIZE, e.g. 10G (default: keep)
   -h, --help           show this help
 `;
 
@@ -49,6 +51,19 @@ async function parseJobUser(
   throw new Error(`--job-user: no user "${text}" in /etc/passwd`);
 }
 
+function parseRetention(hours?: string, bytes?: string): Retention {
+  const retention: Retention = {};
+  if (hours !== undefined) {
+    const h = Number(hours);
+    if (!Number.isFinite(h) || h < 0) {
+      throw new Error(`--retain-hours: not a number of hours: ${hours}`);
+    }
+    retention.maxAgeMs = h * 3_600_000;
+  }
+  if (bytes !== undefined) retention.maxBytes = parseSize(bytes);
+  return retention;
+}
+
 async function main(args: string[], log: LogSink): Promise<number> {
   const { values: flags } = parseArgs({
     args,
@@ -61,6 +76,8 @@ async function main(args: string[], log: LogSink): Promise<number> {
       policy: { type: "string" },
       "job-user": { type: "string" },
       grace: { type: "string", default: "10" },
+      "retain-hours": { type: "string" },
+      "retain-bytes": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
     strict: true,
@@ -74,6 +91,10 @@ async function main(args: string[], log: LogSink): Promise<number> {
   if (!Number.isFinite(graceMs) || graceMs < 0) {
     throw new Error(`--grace: not a number of seconds: ${flags.grace}`);
   }
+  const retention = parseRetention(
+    flags["retain-hours"],
+    flags["retain-bytes"],
+  );
   const tls = await readTlsFiles({
     ca: flags.ca,
     cert: flags.cert,
@@ -88,6 +109,7 @@ async function main(args: string[], log: LogSink): Promise<number> {
   // defaults, so an undefined key would replace a default.
   const runtime = await JobRuntime.open({
     dataDir: flags["data-dir"],
+    retention,
     ...(flags.policy ? { policyPath: flags.policy } : {}),
     ...(flags["job-user"]
       ? { jobUser: await parseJobUser(flags["job-user"]) }

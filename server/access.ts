@@ -12,6 +12,7 @@
 import {
   type Job,
   JobError,
+  type JobInfo,
   type JobRuntime,
   type JobSpec,
 } from "../lib/mod.ts";
@@ -69,6 +70,12 @@ export class Access {
     }
     if (!this.isAdmin && job.owner !== this.caller.user) throw notFound(id);
     return job;
+  }
+
+  /** Removes a job the caller may see, once it has ended. */
+  async remove(id: string): Promise<JobInfo> {
+    this.job(id);
+    return await this.#runtime.remove(id);
   }
 
   /** The caller's jobs; admins: everyone's, or `owner`'s when given. */

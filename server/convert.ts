@@ -34,6 +34,7 @@ const STATES: Readonly<Record<State, JobState>> = {
   signaled: JobState.SIGNALED,
   stopped: JobState.STOPPED,
   failed_to_start: JobState.FAILED_TO_START,
+  lost: JobState.LOST,
 };
 
 const STREAMS: Readonly<Record<StreamName, OutputStream>> = {

@@ -88,6 +88,11 @@ export function jobWorkerService(
       });
     },
 
+    async remove(request, ctx) {
+      const info = await accessFor(ctx, request.jobId).remove(request.jobId);
+      return { job: jobToProto(info) };
+    },
+
     whoAmI(_request, ctx) {
       const { caller } = accessFor(ctx);
       return Promise.resolve({

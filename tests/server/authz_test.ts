@@ -187,6 +187,36 @@ Deno.test("authorization matrix", async (t) => {
   });
 
   await t.step(
+    "Remove: own ended jobs only; running is FAILED_PRECONDITION; foreign is NOT_FOUND; admins any",
+    async () => {
+      const stillRunning = await sleeper(alice);
+      const running = await outcome(
+        alice.call("remove", { jobId: stillRunning }),
+      );
+      assert.equal(running.code, grpc.status.FAILED_PRECONDITION);
+      await alice.call("stop", { jobId: stillRunning, grace: { seconds: 0n } });
+      const foreign = await outcome(bob.call("remove", { jobId: aliceJob }));
+      assert.equal(foreign.code, grpc.status.NOT_FOUND);
+      assert.equal(foreign.details, `job ${aliceJob}`);
+      const { job: done } = await alice.call("start", { command: "true" });
+      assert.ok(done);
+      while (
+        (await alice.call("status", { jobId: done.id })).job?.state ===
+          JobState.RUNNING
+      ) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      const removed = await alice.call("remove", { jobId: done.id });
+      assert.equal(removed.job?.id, done.id);
+      const gone = await outcome(alice.call("status", { jobId: done.id }));
+      assert.equal(gone.code, grpc.status.NOT_FOUND);
+      // bob's job was stopped above: an admin removes it.
+      const byAdmin = await admin.call("remove", { jobId: bobJob });
+      assert.equal(byAdmin.job?.owner, "bob");
+    },
+  );
+
+  await t.step(
     "every call was logged with method, identity, job and code",
     () => {
       const denied = server.logs.find((r) =>

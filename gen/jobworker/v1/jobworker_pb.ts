@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file jobworker/v1/jobworker.proto.
  */
 export const file_jobworker_v1_jobworker: GenFile = /*@__PURE__*/
-  fileDesc("Chxqb2J3b3JrZXIvdjEvam9id29ya2VyLnByb3RvEgxqb2J3b3JrZXIudjEiwAEKBkxpbWl0cxIQCgNjcHUYASABKAFIAIgBARIZCgxtZW1vcnlfYnl0ZXMYAiABKARIAYgBARIYCgtpb19yZWFkX2JwcxgDIAEoBEgCiAEBEhkKDGlvX3dyaXRlX2JwcxgEIAEoBEgDiAEBEhEKBHBpZHMYBSABKA1IBIgBAUIGCgRfY3B1Qg8KDV9tZW1vcnlfYnl0ZXNCDgoMX2lvX3JlYWRfYnBzQg8KDV9pb193cml0ZV9icHNCBwoFX3BpZHMihQEKBVVzYWdlEhMKC2NwdV9zZWNvbmRzGAEgASgBEhkKEW1lbW9yeV9wZWFrX2J5dGVzGAIgASgEEhUKDWlvX3JlYWRfYnl0ZXMYAyABKAQSFgoOaW9fd3JpdGVfYnl0ZXMYBCABKAQSHQoVY3B1X3Rocm90dGxlZF9zZWNvbmRzGAUgASgBIu4DCgNKb2ISCgoCaWQYASABKAkSDQoFb3duZXIYAiABKAkSDAoEbmFtZRgDIAEoCRIPCgdjb21tYW5kGAQgASgJEgwKBGFyZ3MYBSADKAkSCwoDZGlyGAYgASgJEiUKBXN0YXRlGAcgASgOMhYuam9id29ya2VyLnYxLkpvYlN0YXRlEhYKCWV4aXRfY29kZRgIIAEoBUgAiAEBEhMKBnNpZ25hbBgJIAEoBUgBiAEBEhIKCm9vbV9raWxsZWQYCiABKAgSDQoFZXJyb3IYCyABKAkSLgoKY3JlYXRlZF9hdBgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKc3RhcnRlZF9hdBgNIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLAoIZW5kZWRfYXQYDiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiQKBmxpbWl0cxgPIAEoCzIULmpvYndvcmtlci52MS5MaW1pdHMSIgoFdXNhZ2UYECABKAsyEy5qb2J3b3JrZXIudjEuVXNhZ2USFAoMc3Rkb3V0X2J5dGVzGBEgASgEEhQKDHN0ZGVycl9ieXRlcxgSIAEoBEIMCgpfZXhpdF9jb2RlQgkKB19zaWduYWwizAEKDFN0YXJ0UmVxdWVzdBIPCgdjb21tYW5kGAEgASgJEgwKBGFyZ3MYAiADKAkSMAoDZW52GAMgAygLMiMuam9id29ya2VyLnYxLlN0YXJ0UmVxdWVzdC5FbnZFbnRyeRILCgNkaXIYBCABKAkSDAoEbmFtZRgFIAEoCRIkCgZsaW1pdHMYBiABKAsyFC5qb2J3b3JrZXIudjEuTGltaXRzGioKCEVudkVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiLwoNU3RhcnRSZXNwb25zZRIeCgNqb2IYASABKAsyES5qb2J3b3JrZXIudjEuSm9iIkcKC1N0b3BSZXF1ZXN0Eg4KBmpvYl9pZBgBIAEoCRIoCgVncmFjZRgCIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbiIuCgxTdG9wUmVzcG9uc2USHgoDam9iGAEgASgLMhEuam9id29ya2VyLnYxLkpvYiIfCg1TdGF0dXNSZXF1ZXN0Eg4KBmpvYl9pZBgBIAEoCSIwCg5TdGF0dXNSZXNwb25zZRIeCgNqb2IYASABKAsyES5qb2J3b3JrZXIudjEuSm9iImoKC0xvZ3NSZXF1ZXN0Eg4KBmpvYl9pZBgBIAEoCRIOCgZmb2xsb3cYAiABKAgSKwoHc3RyZWFtcxgDIAMoDjIaLmpvYndvcmtlci52MS5PdXRwdXRTdHJlYW0SDgoGb2Zmc2V0GAQgASgEIlgKDExvZ3NSZXNwb25zZRIMCgRkYXRhGAEgASgMEioKBnN0cmVhbRgCIAEoDjIaLmpvYndvcmtlci52MS5PdXRwdXRTdHJlYW0SDgoGb2Zmc2V0GAMgASgEIhwKC0xpc3RSZXF1ZXN0Eg0KBW93bmVyGAEgASgJIi8KDExpc3RSZXNwb25zZRIfCgRqb2JzGAEgAygLMhEuam9id29ya2VyLnYxLkpvYiIPCg1XaG9BbUlSZXF1ZXN0IkAKDldob0FtSVJlc3BvbnNlEgwKBHVzZXIYASABKAkSIAoEcm9sZRgCIAEoDjISLmpvYndvcmtlci52MS5Sb2xlKqABCghKb2JTdGF0ZRIZChVKT0JfU1RBVEVfVU5TUEVDSUZJRUQQABIVChFKT0JfU1RBVEVfUlVOTklORxABEhQKEEpPQl9TVEFURV9FWElURUQQAhIWChJKT0JfU1RBVEVfU0lHTkFMRUQQAxIVChFKT0JfU1RBVEVfU1RPUFBFRBAEEh0KGUpPQl9TVEFURV9GQUlMRURfVE9fU1RBUlQQBSphCgxPdXRwdXRTdHJlYW0SHQoZT1VUUFVUX1NUUkVBTV9VTlNQRUNJRklFRBAAEhgKFE9VVFBVVF9TVFJFQU1fU1RET1VUEAESGAoUT1VUUFVUX1NUUkVBTV9TVERFUlIQAio7CgRSb2xlEhQKEFJPTEVfVU5TUEVDSUZJRUQQABINCglST0xFX1VTRVIQARIOCgpST0xFX0FETUlOEAIylgMKCUpvYldvcmtlchJACgVTdGFydBIaLmpvYndvcmtlci52MS5TdGFydFJlcXVlc3QaGy5qb2J3b3JrZXIudjEuU3RhcnRSZXNwb25zZRI9CgRTdG9wEhkuam9id29ya2VyLnYxLlN0b3BSZXF1ZXN0Ghouam9id29ya2VyLnYxLlN0b3BSZXNwb25zZRJDCgZTdGF0dXMSGy5qb2J3b3JrZXIudjEuU3RhdHVzUmVxdWVzdBocLmpvYndvcmtlci52MS5TdGF0dXNSZXNwb25zZRI/CgRMb2dzEhkuam9id29ya2VyLnYxLkxvZ3NSZXF1ZXN0Ghouam9id29ya2VyLnYxLkxvZ3NSZXNwb25zZTABEj0KBExpc3QSGS5qb2J3b3JrZXIudjEuTGlzdFJlcXVlc3QaGi5qb2J3b3JrZXIudjEuTGlzdFJlc3BvbnNlEkMKBldob0FtSRIbLmpvYndvcmtlci52MS5XaG9BbUlSZXF1ZXN0Ghwuam9id29ya2VyLnYxLldob0FtSVJlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_timestamp, file_google_protobuf_duration]);
+  fileDesc("Chxqb2J3b3JrZXIvdjEvam9id29ya2VyLnByb3RvEgxqb2J3b3JrZXIudjEiwAEKBkxpbWl0cxIQCgNjcHUYASABKAFIAIgBARIZCgxtZW1vcnlfYnl0ZXMYAiABKARIAYgBARIYCgtpb19yZWFkX2JwcxgDIAEoBEgCiAEBEhkKDGlvX3dyaXRlX2JwcxgEIAEoBEgDiAEBEhEKBHBpZHMYBSABKA1IBIgBAUIGCgRfY3B1Qg8KDV9tZW1vcnlfYnl0ZXNCDgoMX2lvX3JlYWRfYnBzQg8KDV9pb193cml0ZV9icHNCBwoFX3BpZHMihQEKBVVzYWdlEhMKC2NwdV9zZWNvbmRzGAEgASgBEhkKEW1lbW9yeV9wZWFrX2J5dGVzGAIgASgEEhUKDWlvX3JlYWRfYnl0ZXMYAyABKAQSFgoOaW9fd3JpdGVfYnl0ZXMYBCABKAQSHQoVY3B1X3Rocm90dGxlZF9zZWNvbmRzGAUgASgBIu4DCgNKb2ISCgoCaWQYASABKAkSDQoFb3duZXIYAiABKAkSDAoEbmFtZRgDIAEoCRIPCgdjb21tYW5kGAQgASgJEgwKBGFyZ3MYBSADKAkSCwoDZGlyGAYgASgJEiUKBXN0YXRlGAcgASgOMhYuam9id29ya2VyLnYxLkpvYlN0YXRlEhYKCWV4aXRfY29kZRgIIAEoBUgAiAEBEhMKBnNpZ25hbBgJIAEoBUgBiAEBEhIKCm9vbV9raWxsZWQYCiABKAgSDQoFZXJyb3IYCyABKAkSLgoKY3JlYXRlZF9hdBgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKc3RhcnRlZF9hdBgNIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLAoIZW5kZWRfYXQYDiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiQKBmxpbWl0cxgPIAEoCzIULmpvYndvcmtlci52MS5MaW1pdHMSIgoFdXNhZ2UYECABKAsyEy5qb2J3b3JrZXIudjEuVXNhZ2USFAoMc3Rkb3V0X2J5dGVzGBEgASgEEhQKDHN0ZGVycl9ieXRlcxgSIAEoBEIMCgpfZXhpdF9jb2RlQgkKB19zaWduYWwizAEKDFN0YXJ0UmVxdWVzdBIPCgdjb21tYW5kGAEgASgJEgwKBGFyZ3MYAiADKAkSMAoDZW52GAMgAygLMiMuam9id29ya2VyLnYxLlN0YXJ0UmVxdWVzdC5FbnZFbnRyeRILCgNkaXIYBCABKAkSDAoEbmFtZRgFIAEoCRIkCgZsaW1pdHMYBiABKAsyFC5qb2J3b3JrZXIudjEuTGltaXRzGioKCEVudkVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiLwoNU3RhcnRSZXNwb25zZRIeCgNqb2IYASABKAsyES5qb2J3b3JrZXIudjEuSm9iIkcKC1N0b3BSZXF1ZXN0Eg4KBmpvYl9pZBgBIAEoCRIoCgVncmFjZRgCIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbiIuCgxTdG9wUmVzcG9uc2USHgoDam9iGAEgASgLMhEuam9id29ya2VyLnYxLkpvYiIfCg1TdGF0dXNSZXF1ZXN0Eg4KBmpvYl9pZBgBIAEoCSIwCg5TdGF0dXNSZXNwb25zZRIeCgNqb2IYASABKAsyES5qb2J3b3JrZXIudjEuSm9iImoKC0xvZ3NSZXF1ZXN0Eg4KBmpvYl9pZBgBIAEoCRIOCgZmb2xsb3cYAiABKAgSKwoHc3RyZWFtcxgDIAMoDjIaLmpvYndvcmtlci52MS5PdXRwdXRTdHJlYW0SDgoGb2Zmc2V0GAQgASgEIlgKDExvZ3NSZXNwb25zZRIMCgRkYXRhGAEgASgMEioKBnN0cmVhbRgCIAEoDjIaLmpvYndvcmtlci52MS5PdXRwdXRTdHJlYW0SDgoGb2Zmc2V0GAMgASgEIhwKC0xpc3RSZXF1ZXN0Eg0KBW93bmVyGAEgASgJIi8KDExpc3RSZXNwb25zZRIfCgRqb2JzGAEgAygLMhEuam9id29ya2VyLnYxLkpvYiIfCg1SZW1vdmVSZXF1ZXN0Eg4KBmpvYl9pZBgBIAEoCSIwCg5SZW1vdmVSZXNwb25zZRIeCgNqb2IYASABKAsyES5qb2J3b3JrZXIudjEuSm9iIg8KDVdob0FtSVJlcXVlc3QiQAoOV2hvQW1JUmVzcG9uc2USDAoEdXNlchgBIAEoCRIgCgRyb2xlGAIgASgOMhIuam9id29ya2VyLnYxLlJvbGUqtAEKCEpvYlN0YXRlEhkKFUpPQl9TVEFURV9VTlNQRUNJRklFRBAAEhUKEUpPQl9TVEFURV9SVU5OSU5HEAESFAoQSk9CX1NUQVRFX0VYSVRFRBACEhYKEkpPQl9TVEFURV9TSUdOQUxFRBADEhUKEUpPQl9TVEFURV9TVE9QUEVEEAQSHQoZSk9CX1NUQVRFX0ZBSUxFRF9UT19TVEFSVBAFEhIKDkpPQl9TVEFURV9MT1NUEAYqYQoMT3V0cHV0U3RyZWFtEh0KGU9VVFBVVF9TVFJFQU1fVU5TUEVDSUZJRUQQABIYChRPVVRQVVRfU1RSRUFNX1NURE9VVBABEhgKFE9VVFBVVF9TVFJFQU1fU1RERVJSEAIqOwoEUm9sZRIUChBST0xFX1VOU1BFQ0lGSUVEEAASDQoJUk9MRV9VU0VSEAESDgoKUk9MRV9BRE1JThACMtsDCglKb2JXb3JrZXISQAoFU3RhcnQSGi5qb2J3b3JrZXIudjEuU3RhcnRSZXF1ZXN0Ghsuam9id29ya2VyLnYxLlN0YXJ0UmVzcG9uc2USPQoEU3RvcBIZLmpvYndvcmtlci52MS5TdG9wUmVxdWVzdBoaLmpvYndvcmtlci52MS5TdG9wUmVzcG9uc2USQwoGU3RhdHVzEhsuam9id29ya2VyLnYxLlN0YXR1c1JlcXVlc3QaHC5qb2J3b3JrZXIudjEuU3RhdHVzUmVzcG9uc2USPwoETG9ncxIZLmpvYndvcmtlci52MS5Mb2dzUmVxdWVzdBoaLmpvYndvcmtlci52MS5Mb2dzUmVzcG9uc2UwARI9CgRMaXN0Ehkuam9id29ya2VyLnYxLkxpc3RSZXF1ZXN0Ghouam9id29ya2VyLnYxLkxpc3RSZXNwb25zZRJDCgZSZW1vdmUSGy5qb2J3b3JrZXIudjEuUmVtb3ZlUmVxdWVzdBocLmpvYndvcmtlci52MS5SZW1vdmVSZXNwb25zZRJDCgZXaG9BbUkSGy5qb2J3b3JrZXIudjEuV2hvQW1JUmVxdWVzdBocLmpvYndvcmtlci52MS5XaG9BbUlSZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_timestamp, file_google_protobuf_duration]);
 
 /**
  * Resource limits. An absent field means: the policy default (in requests) or
@@ -447,6 +447,42 @@ export const ListResponseSchema: GenMessage<ListResponse> = /*@__PURE__*/
   messageDesc(file_jobworker_v1_jobworker, 12);
 
 /**
+ * @generated from message jobworker.v1.RemoveRequest
+ */
+export type RemoveRequest = Message<"jobworker.v1.RemoveRequest"> & {
+  /**
+   * @generated from field: string job_id = 1;
+   */
+  jobId: string;
+};
+
+/**
+ * Describes the message jobworker.v1.RemoveRequest.
+ * Use `create(RemoveRequestSchema)` to create a new message.
+ */
+export const RemoveRequestSchema: GenMessage<RemoveRequest> = /*@__PURE__*/
+  messageDesc(file_jobworker_v1_jobworker, 13);
+
+/**
+ * @generated from message jobworker.v1.RemoveResponse
+ */
+export type RemoveResponse = Message<"jobworker.v1.RemoveResponse"> & {
+  /**
+   * The job as it was when removed.
+   *
+   * @generated from field: jobworker.v1.Job job = 1;
+   */
+  job?: Job | undefined;
+};
+
+/**
+ * Describes the message jobworker.v1.RemoveResponse.
+ * Use `create(RemoveResponseSchema)` to create a new message.
+ */
+export const RemoveResponseSchema: GenMessage<RemoveResponse> = /*@__PURE__*/
+  messageDesc(file_jobworker_v1_jobworker, 14);
+
+/**
  * @generated from message jobworker.v1.WhoAmIRequest
  */
 export type WhoAmIRequest = Message<"jobworker.v1.WhoAmIRequest"> & {
@@ -457,7 +493,7 @@ export type WhoAmIRequest = Message<"jobworker.v1.WhoAmIRequest"> & {
  * Use `create(WhoAmIRequestSchema)` to create a new message.
  */
 export const WhoAmIRequestSchema: GenMessage<WhoAmIRequest> = /*@__PURE__*/
-  messageDesc(file_jobworker_v1_jobworker, 13);
+  messageDesc(file_jobworker_v1_jobworker, 15);
 
 /**
  * @generated from message jobworker.v1.WhoAmIResponse
@@ -479,7 +515,7 @@ export type WhoAmIResponse = Message<"jobworker.v1.WhoAmIResponse"> & {
  * Use `create(WhoAmIResponseSchema)` to create a new message.
  */
 export const WhoAmIResponseSchema: GenMessage<WhoAmIResponse> = /*@__PURE__*/
-  messageDesc(file_jobworker_v1_jobworker, 14);
+  messageDesc(file_jobworker_v1_jobworker, 16);
 
 /**
  * @generated from enum jobworker.v1.JobState
@@ -522,6 +558,14 @@ export enum JobState {
    * @generated from enum value: JOB_STATE_FAILED_TO_START = 5;
    */
   FAILED_TO_START = 5,
+
+  /**
+   * It was running when its server died and could not be followed again; its
+   * processes were killed. See error.
+   *
+   * @generated from enum value: JOB_STATE_LOST = 6;
+   */
+  LOST = 6,
 }
 
 /**
@@ -642,6 +686,16 @@ export const JobWorker: GenService<{
     methodKind: "unary";
     input: typeof ListRequestSchema;
     output: typeof ListResponseSchema;
+  },
+  /**
+   * Remove deletes a job that has ended, with its output.
+   *
+   * @generated from rpc jobworker.v1.JobWorker.Remove
+   */
+  remove: {
+    methodKind: "unary";
+    input: typeof RemoveRequestSchema;
+    output: typeof RemoveResponseSchema;
   },
   /**
    * WhoAmI returns the identity the server read from the client certificate.
