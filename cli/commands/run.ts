@@ -11,8 +11,8 @@ const INTERRUPTED = 130;
 
 /**
  * The exit code `jw run` passes on for an ended job: its own code, or
- * 128+N when signal N ended it, as shells report it. A job that never ran
- * is an error.
+ * 128+N when signal N ended it, as shells report it (also for a stopped job
+ * that died of the stop's signal). A job that never ran is an error.
  *
  * @example
  * ```ts
@@ -21,13 +21,15 @@ const INTERRUPTED = 130;
  */
 export function jobExitCode(job: Job): number {
   switch (job.state) {
-    case JobState.EXITED:
-      return job.exitCode ?? 0;
-    case JobState.SIGNALED:
-    case JobState.STOPPED:
-      return 128 + (job.signal ?? 9);
     case JobState.FAILED_TO_START:
       throw new CliError(`job ${job.id} failed to start: ${job.error}`);
+    case JobState.EXITED:
+    case JobState.SIGNALED:
+    case JobState.STOPPED:
+      // A stopped job may have exited on its own after SIGTERM.
+      if (job.exitCode !== undefined) return job.exitCode;
+      if (job.signal !== undefined) return 128 + job.signal;
+      throw new CliError(`job ${job.id} ended without an exit code or signal`);
     default:
       throw new CliError(`job ${job.id} has not ended`);
   }

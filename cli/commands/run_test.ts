@@ -21,6 +21,11 @@ Deno.test("jw run exits with the job's code, or 128+signal", () => {
     jobExitCode(create(JobSchema, { state: JobState.STOPPED, signal: 15 })),
     143,
   );
+  assert.equal(
+    jobExitCode(create(JobSchema, { state: JobState.STOPPED, exitCode: 143 })),
+    143,
+    "a job that exited on its own after SIGTERM",
+  );
   assert.throws(
     () =>
       jobExitCode(

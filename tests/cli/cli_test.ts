@@ -1,0 +1,464 @@
+/**
+ * `jw` as users meet it: a subprocess talking to a real server (fresh
+ * certificates, a real job runtime) over mTLS.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { startTestServer, type TestServer } from "../server/test_server.ts";
+
+const CLI = fileURLToPath(new URL("../../cli.ts", import.meta.url));
+const decoder = new TextDecoder();
+
+interface Result {
+  code: number;
+  stdout: Uint8Array;
+  out: string;
+  err: string;
+}
+
+/** Flags that connect to `server` as `identity` ("admin", "alice", "bob"). */
+function connection(server: TestServer, identity: string): string[] {
+  return [
+    "--server",
+    server.address,
+    "--ca",
+    join(server.dir, "ca.pem"),
+    "--cert",
+    join(server.dir, `${identity}.pem`),
+    "--key",
+    join(server.dir, `${identity}.key`),
+  ];
+}
+
+/** Runs `jw` as `identity` against `server`, with the connection given by flags. */
+async function jw(
+  server: TestServer | undefined,
+  identity: string,
+  ...args: string[]
+) {
+  const conn = server ? connection(server, identity) : [];
+  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", CLI, ...conn, ...args],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+    env: {
+      NO_COLOR: "1",
+      JW_SERVER: "",
+      JW_CA: "",
+      JW_CERT: "",
+      JW_KEY: "",
+      JW_USER: "",
+    },
+  }).output();
+  return {
+    code,
+    stdout,
+    out: decoder.decode(stdout),
+    err: decoder.decode(stderr),
+  } as Result;
+}
+
+/** Asserts the shape of every expected failure: one `jw: ` line, no stack. */
+function assertOneLineError(
+  result: Result,
+  code: number,
+  pattern: RegExp,
+): void {
+  assert.equal(result.code, code, `exit code; stderr: ${result.err}`);
+  assert.equal(result.out, "");
+  assert.match(result.err, /^jw: [^\n]+\n$/, "one line on stderr");
+  assert.match(result.err, pattern);
+}
+
+const byteFormat = (): string =>
+  Array.from({ length: 256 }, (_, i) => "\\" + i.toString(8).padStart(3, "0"))
+    .join("");
+const allBytes = (): Uint8Array =>
+  Uint8Array.from({ length: 256 }, (_, i) => i);
+
+Deno.test("jw against a real server", async (t) => {
+  const server = await startTestServer();
+  try {
+    await t.step("whoami names the admin and a user", async () => {
+      const admin = await jw(server, "admin", "whoami");
+      assert.deepEqual([admin.code, admin.out, admin.err], [
+        0,
+        "admin (admin)\n",
+        "",
+      ]);
+      const alice = await jw(server, "alice", "whoami", "--json");
+      assert.equal(alice.code, 0);
+      assert.deepEqual(JSON.parse(alice.out), {
+        user: "alice",
+        role: "ROLE_USER",
+      });
+    });
+
+    let sleeper = "";
+    await t.step(
+      "start prints only the job id; status and stop work on it",
+      async () => {
+        const started = await jw(
+          server,
+          "alice",
+          "start",
+          "--name",
+          "nap",
+          "--",
+          "sleep",
+          "60",
+        );
+        assert.equal(started.code, 0, started.err);
+        assert.match(started.out, /^[0-9a-z-]+\n$/);
+        sleeper = started.out.trim();
+
+        const status = await jw(server, "alice", "status", sleeper);
+        assert.equal(status.code, 0, status.err);
+        assert.match(status.out, new RegExp(`^id +${sleeper}$`, "m"));
+        assert.match(status.out, /^state +running$/m);
+        assert.match(status.out, /^command +sleep 60$/m);
+
+        const listed = await jw(server, "alice", "ls");
+        assert.equal(listed.code, 0, listed.err);
+        assert.match(listed.out, /^ID +OWNER +STATE +EXIT +AGE +COMMAND\n/);
+        assert.match(
+          listed.out,
+          new RegExp(`^${sleeper} +alice +running +\\d+ +sleep 60$`, "m"),
+        );
+
+        const stopped = await jw(
+          server,
+          "alice",
+          "stop",
+          "--grace",
+          "2s",
+          sleeper,
+        );
+        assert.deepEqual([stopped.code, stopped.out, stopped.err], [0, "", ""]);
+        const json = await jw(server, "alice", "status", "--json", sleeper);
+        const job = JSON.parse(json.out);
+        assert.equal(job.state, "JOB_STATE_STOPPED");
+        assert.equal(job.name, "nap");
+      },
+    );
+
+    await t.step(
+      "ls shows running jobs, --all the ended ones; users see only their own",
+      async () => {
+        const running = await jw(server, "alice", "ls");
+        assert.doesNotMatch(running.out, new RegExp(sleeper));
+        const all = await jw(server, "alice", "ls", "--all", "--json");
+        assert.equal(all.code, 0, all.err);
+        const jobs = all.out.trimEnd().split("\n").map((line) =>
+          JSON.parse(line)
+        );
+        assert.ok(
+          jobs.some((job) => job.id === sleeper && job.owner === "alice"),
+        );
+        const bobs = await jw(server, "bob", "ls", "--all");
+        assert.doesNotMatch(bobs.out, new RegExp(sleeper));
+        const admins = await jw(server, "admin", "ls", "--all");
+        assert.match(
+          admins.out,
+          new RegExp(`^${sleeper} +alice +stopped +SIG`, "m"),
+        );
+      },
+    );
+
+    await t.step("another user's job is refused in one line", async () => {
+      const result = await jw(server, "bob", "status", sleeper);
+      assertOneLineError(result, 1, /^jw: (permission denied|not found): /);
+      assertOneLineError(await jw(server, "bob", "logs", sleeper), 1, /^jw: /);
+    });
+
+    await t.step(
+      "run exits with the job's code and splits stdout from stderr",
+      async () => {
+        const three = await jw(
+          server,
+          "alice",
+          "run",
+          "--",
+          "sh",
+          "-c",
+          "echo out; echo err >&2; exit 3",
+        );
+        assert.deepEqual([three.code, three.out, three.err], [
+          3,
+          "out\n",
+          "err\n",
+        ]);
+        const zero = await jw(server, "bob", "run", "--", "true");
+        assert.equal(zero.code, 0, zero.err);
+      },
+    );
+
+    await t.step(
+      "run of a job stopped from elsewhere exits 128+signal",
+      async () => {
+        const marker = crypto.randomUUID();
+        const running = new Deno.Command(Deno.execPath(), {
+          args: [
+            "run",
+            "-A",
+            CLI,
+            ...connection(server, "alice"),
+            "run",
+            "--",
+            "sh",
+            "-c",
+            "sleep 60",
+            marker,
+          ],
+          stdin: "null",
+          stdout: "piped",
+          stderr: "piped",
+        }).spawn();
+        try {
+          let exited = false;
+          running.status.then(() => exited = true);
+          let id: string | undefined;
+          while (id === undefined) {
+            assert.ok(!exited, "jw run ended before its job was listed");
+            const listed = await jw(server, "alice", "ls", "--json");
+            id = listed.out.trimEnd().split("\n").filter(Boolean).map((line) =>
+              JSON.parse(line)
+            )
+              .find((job) => job.args?.includes(marker))?.id;
+          }
+          const stop = await jw(server, "alice", "stop", "--grace", "1s", id);
+          assert.equal(stop.code, 0, stop.err);
+          const { code } = await running.output();
+          // The job either exits on its own after SIGTERM (sh reports
+          // 128+15 for its child) or is killed after the grace period.
+          const job = JSON.parse(
+            (await jw(server, "alice", "status", "--json", id)).out,
+          );
+          assert.equal(job.state, "JOB_STATE_STOPPED");
+          assert.equal(code, job.exitCode ?? 128 + job.signal);
+          assert.ok(code === 143 || code === 137, `exit code ${code}`);
+        } finally {
+          try {
+            running.kill();
+          } catch { /* already exited */ }
+        }
+      },
+    );
+
+    await t.step("run passes arguments through untouched", async () => {
+      const args = ["--help", "-x", "a b", "", "$HOME", "--"];
+      const result = await jw(
+        server,
+        "alice",
+        "run",
+        "--",
+        "sh",
+        "-c",
+        'printf "[%s]" "$@"',
+        "sh",
+        ...args,
+      );
+      assert.equal(result.code, 0, result.err);
+      assert.equal(result.out, args.map((arg) => `[${arg}]`).join(""));
+    });
+
+    await t.step(
+      "admins may set limits, users are told no in one line",
+      async () => {
+        const admin = await jw(
+          server,
+          "admin",
+          "run",
+          "--memory",
+          "64M",
+          "--pids",
+          "32",
+          "--",
+          "true",
+        );
+        assert.equal(admin.code, 0, admin.err);
+        const user = await jw(
+          server,
+          "alice",
+          "run",
+          "--memory",
+          "64M",
+          "--",
+          "true",
+        );
+        assertOneLineError(
+          user,
+          1,
+          /^jw: (permission denied|invalid argument): /,
+        );
+      },
+    );
+
+    await t.step("logs of binary output are byte-identical", async () => {
+      const repeats = 64;
+      const format = byteFormat().repeat(repeats);
+      const started = await jw(
+        server,
+        "alice",
+        "start",
+        "--",
+        "sh",
+        "-c",
+        'printf "$1"',
+        "sh",
+        format,
+      );
+      assert.equal(started.code, 0, started.err);
+      const id = started.out.trim();
+      const logs = await jw(server, "alice", "logs", "-f", id);
+      assert.equal(logs.code, 0, logs.err);
+      const expected = new Uint8Array(256 * repeats);
+      for (let i = 0; i < repeats; i++) expected.set(allBytes(), i * 256);
+      assert.deepEqual(logs.stdout, expected);
+
+      const tail = await jw(
+        server,
+        "alice",
+        "logs",
+        "--stdout",
+        "--from",
+        String(256 * repeats - 3),
+        id,
+      );
+      assert.deepEqual(tail.stdout, Uint8Array.of(253, 254, 255));
+    });
+
+    await t.step(
+      "logs -f follows a running job to its end; streams can be chosen",
+      async () => {
+        const started = await jw(
+          server,
+          "alice",
+          "start",
+          "--",
+          "sh",
+          "-c",
+          "echo one; echo warn >&2; sleep 1; echo two",
+        );
+        const id = started.out.trim();
+        const followed = await jw(server, "alice", "logs", "-f", id);
+        assert.deepEqual([followed.code, followed.out, followed.err], [
+          0,
+          "one\ntwo\n",
+          "warn\n",
+        ]);
+        const errOnly = await jw(server, "alice", "logs", "--stderr", id);
+        assert.deepEqual([errOnly.code, errOnly.out, errOnly.err], [
+          0,
+          "warn\n",
+          "",
+        ]);
+        const outOnly = await jw(server, "alice", "logs", "--stdout", id);
+        assert.deepEqual([outOnly.code, outOnly.out, outOnly.err], [
+          0,
+          "one\ntwo\n",
+          "",
+        ]);
+      },
+    );
+
+    await t.step("a job that does not exist is one line", async () => {
+      assertOneLineError(
+        await jw(server, "alice", "status", "doesnotexist"),
+        1,
+        /^jw: /,
+      );
+    });
+
+    await t.step("a command that cannot run is one line", async () => {
+      const result = await jw(
+        server,
+        "alice",
+        "run",
+        "--",
+        "/nonexistent/binary",
+      );
+      assert.notEqual(result.code, 0);
+      assert.match(result.err, /^jw: [^\n]+\n$/);
+    });
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("jw usage errors exit 2 with one line", async () => {
+  const cases: string[][] = [
+    [],
+    ["frobnicate"],
+    ["ls", "--nope"],
+    ["start"],
+    ["stop"],
+    ["status", "a", "b"],
+    ["run", "--memory", "lots", "--", "true"],
+    ["stop", "--grace", "soon", "x"],
+    ["--cert", "/only/cert", "whoami"],
+  ];
+  for (const args of cases) {
+    assertOneLineError(await jw(undefined, "", ...args), 2, /^jw: /);
+  }
+});
+
+Deno.test("an unreachable server or a missing certificate is one clean line", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "jw_cli_test_" });
+  try {
+    // A port nothing listens on: a test server's, once it has closed.
+    const server = await startTestServer();
+    try {
+      for (const name of ["ca.pem", "alice.pem", "alice.key"]) {
+        await Deno.copyFile(join(server.dir, name), join(dir, name));
+      }
+    } finally {
+      await server.close();
+    }
+    const identity = (ca: string) => [
+      "--ca",
+      join(dir, ca),
+      "--cert",
+      join(dir, "alice.pem"),
+      "--key",
+      join(dir, "alice.key"),
+    ];
+    const unreachable = await jw(
+      undefined,
+      "",
+      "--server",
+      server.address,
+      ...identity("ca.pem"),
+      "whoami",
+    );
+    assertOneLineError(
+      unreachable,
+      1,
+      /^jw: cannot reach server localhost:\d+: /,
+    );
+    const missing = await jw(undefined, "", ...identity("nope.pem"), "whoami");
+    assertOneLineError(
+      missing,
+      1,
+      /^jw: cannot read CA certificate .*nope.pem: no such file\n$/,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("jw --help and jw CMD --help are complete", async () => {
+  const main = await jw(undefined, "", "--help");
+  assert.equal(main.code, 0);
+  for (
+    const command of ["start", "run", "stop", "status", "ls", "logs", "whoami"]
+  ) {
+    assert.match(main.out, new RegExp(`^  ${command} `, "m"));
+    const help = await jw(undefined, "", command, "--help");
+    assert.equal(help.code, 0);
+    assert.match(help.out, new RegExp(`^Usage: jw ${command}`));
+    assert.match(help.out, /JW_SERVER/);
+  }
+});
