@@ -14,6 +14,7 @@ import { connect, type JobWorkerClient } from "./cli/jobworker_client.ts";
 import { type Output, processOutput } from "./cli/output.ts";
 import { logs } from "./cli/commands/logs.ts";
 import { ls } from "./cli/commands/ls.ts";
+import { rm } from "./cli/commands/rm.ts";
 import { run } from "./cli/commands/run.ts";
 import { start } from "./cli/commands/start.ts";
 import { status } from "./cli/commands/status.ts";
@@ -80,6 +81,8 @@ function dispatch(
       return ls(client, invocation, output);
     case "logs":
       return logs(client, invocation, output);
+    case "rm":
+      return rm(client, invocation.id, invocation.json, output);
     case "whoami":
       return whoami(client, invocation.json, output);
   }

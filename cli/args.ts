@@ -19,6 +19,7 @@ export const COMMANDS = [
   "status",
   "ls",
   "logs",
+  "rm",
   "whoami",
 ] as const;
 /** One subcommand of `jw`. */
@@ -80,6 +81,7 @@ export type Invocation =
     streams: StreamChoice;
     from: bigint;
   }
+  | { command: "rm"; conn: ConnectionFlags; id: string; json: boolean }
   | { command: "whoami"; conn: ConnectionFlags; json: boolean };
 
 type Options = NonNullable<ParseArgsConfig["options"]>;
@@ -120,6 +122,7 @@ const OPTIONS: Record<Command, Options> = {
     stderr: { type: "boolean" },
     from: { type: "string" },
   },
+  rm: { json: { type: "boolean" } },
   whoami: { json: { type: "boolean" } },
 };
 
@@ -213,6 +216,13 @@ export function parseInvocation(argv: string[]): Invocation {
           ? "stderr"
           : "both",
         from: values.from === undefined ? 0n : offset(str(values.from)),
+      };
+    case "rm":
+      return {
+        command,
+        conn,
+        id: jobId(command, positionals, after),
+        json: Boolean(values.json),
       };
     case "whoami":
       noArguments(command, positionals, after);

@@ -107,6 +107,12 @@ Deno.test("logs, stop, status, ls and whoami parse their flags", () => {
     owner: "bob",
     json: false,
   });
+  assert.deepEqual(parseInvocation(["rm", "abc"]), {
+    command: "rm",
+    conn: {},
+    id: "abc",
+    json: false,
+  });
   assert.deepEqual(parseInvocation(["whoami", "--cert", "c", "--key", "k"]), {
     command: "whoami",
     conn: { cert: "c", key: "k" },

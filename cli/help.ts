@@ -91,6 +91,14 @@ Flags:
   --from OFFSET      start at byte OFFSET (of the chosen stream, or of the
                      combined output when both are shown)`,
 
+  rm: `Usage: jw rm [--json] ID
+
+Removes job ID, which must have ended, and its output. Prints nothing on
+success.
+
+Flags:
+  --json             print the removed job as proto3 JSON`,
+
   whoami: `Usage: jw whoami [--json]
 
 Prints the user and role the server read from your client certificate.
@@ -111,6 +119,7 @@ Commands:
   status   show a job
   ls       list jobs
   logs     write a job's output
+  rm       remove an ended job and its output
   whoami   show who the server thinks you are
 
 Run jw COMMAND --help for the flags of COMMAND.

@@ -15,6 +15,8 @@ import {
   type ListResponse,
   type LogsRequestSchema,
   type LogsResponse,
+  type RemoveRequestSchema,
+  type RemoveResponse,
   type StartRequestSchema,
   type StartResponse,
   type StatusRequestSchema,
@@ -43,6 +45,9 @@ export interface JobWorkerClient extends Disposable {
   list(
     request: MessageInitShape<typeof ListRequestSchema>,
   ): Promise<ListResponse>;
+  remove(
+    request: MessageInitShape<typeof RemoveRequestSchema>,
+  ): Promise<RemoveResponse>;
   whoAmI(): Promise<WhoAmIResponse>;
   /** Streams output; aborting `signal` cancels the call. */
   logs(
@@ -102,6 +107,7 @@ export function connect(credentials: Credentials): JobWorkerClient {
     stop: (request) => unary("stop", request),
     status: (request) => unary("status", request),
     list: (request) => unary("list", request),
+    remove: (request) => unary("remove", request),
     whoAmI: () => unary("whoAmI", {}),
     logs: (request, signal) => logs(client, request, signal),
     close: () => client.close(),

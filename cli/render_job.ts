@@ -36,7 +36,7 @@ export function signalName(signal: number): string {
   return SIGNAL_NAMES.get(signal) ?? `signal ${signal}`;
 }
 
-/** One word for the state: `running`, `exited`, `signaled`, `stopped`, `failed`. */
+/** One word for the state: `running`, `exited`, `signaled`, `stopped`, `failed`, `lost`. */
 export function stateWord(state: JobState): string {
   switch (state) {
     case JobState.RUNNING:
@@ -49,6 +49,8 @@ export function stateWord(state: JobState): string {
       return "stopped";
     case JobState.FAILED_TO_START:
       return "failed";
+    case JobState.LOST:
+      return "lost";
     default:
       return "unknown";
   }

@@ -30,6 +30,8 @@ export function jobExitCode(job: Job): number {
       if (job.exitCode !== undefined) return job.exitCode;
       if (job.signal !== undefined) return 128 + job.signal;
       throw new CliError(`job ${job.id} ended without an exit code or signal`);
+    case JobState.LOST:
+      throw new CliError(`job ${job.id} was lost: ${job.error}`);
     default:
       throw new CliError(`job ${job.id} has not ended`);
   }

@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { COMMANDS } from "../../cli/args.ts";
 import { startTestServer, type TestServer } from "../server/test_server.ts";
 
 const CLI = fileURLToPath(new URL("../../cli.ts", import.meta.url));
@@ -364,6 +365,34 @@ Deno.test("jw against a real server", async (t) => {
       },
     );
 
+    await t.step(
+      "rm removes an ended job; a running one is refused",
+      async () => {
+        const ended = (await jw(server, "alice", "start", "--", "true")).out
+          .trim();
+        await jw(server, "alice", "logs", "-f", ended); // returns once it has ended
+        const removed = await jw(server, "alice", "rm", ended);
+        assert.deepEqual([removed.code, removed.out, removed.err], [0, "", ""]);
+        assertOneLineError(
+          await jw(server, "alice", "status", ended),
+          1,
+          /^jw: not found: /,
+        );
+
+        const running =
+          (await jw(server, "alice", "start", "--", "sleep", "60")).out.trim();
+        try {
+          assertOneLineError(
+            await jw(server, "alice", "rm", running),
+            1,
+            /^jw: /,
+          );
+        } finally {
+          await jw(server, "alice", "stop", "--grace", "0", running);
+        }
+      },
+    );
+
     await t.step("a job that does not exist is one line", async () => {
       assertOneLineError(
         await jw(server, "alice", "status", "doesnotexist"),
@@ -452,9 +481,7 @@ Deno.test("an unreachable server or a missing certificate is one clean line", as
 Deno.test("jw --help and jw CMD --help are complete", async () => {
   const main = await jw(undefined, "", "--help");
   assert.equal(main.code, 0);
-  for (
-    const command of ["start", "run", "stop", "status", "ls", "logs", "whoami"]
-  ) {
+  for (const command of COMMANDS) {
     assert.match(main.out, new RegExp(`^  ${command} `, "m"));
     const help = await jw(undefined, "", command, "--help");
     assert.equal(help.code, 0);
