@@ -1,0 +1,81 @@
+/**
+ * Benchmark 1: how long `JobRuntime.start()` takes until the command runs,
+ * against the raw wrapper chain jw-init replaces (sh joins a cgroup, then
+ * unshare + setpriv + true), interleaved in one run.
+ *
+ * @module
+ */
+import { resolveLimits } from "../lib/mod.ts";
+import { openBenchRuntime } from "./_bench_runtime.ts";
+import { RAW_CHAIN } from "./_raw_cgroup.ts";
+import { type BenchContext, ratio, type Section } from "./_report.ts";
+import { p50p95, summarize } from "./_stats.ts";
+import { latencyPlot } from "./_svg.ts";
+
+const WARMUP = 10;
+const ROUNDS = 200;
+const GOAL = 1.3;
+
+/** Runs the start-latency benchmark. */
+export async function startLatency(
+  ctx: BenchContext,
+): Promise<Omit<Section, "id" | "seconds">> {
+  await using bench = await openBenchRuntime(ctx);
+  const { runtime } = bench;
+  const limits = resolveLimits(await runtime.policy(), undefined);
+  const raw = await bench.rawCgroup(limits);
+  const chain: number[] = [];
+  const running: number[] = [];
+  const exited: number[] = [];
+  for (let i = 0; i < WARMUP + ROUNDS; i++) {
+    if (performance.now() > ctx.deadline) break;
+    const rawMs = await raw.run(`${RAW_CHAIN} true`);
+    const t0 = performance.now();
+    const job = await runtime.start({ owner: "bench", command: "true" });
+    const t1 = performance.now();
+    const info = await job.done;
+    const t2 = performance.now();
+    if (info.exitCode !== 0) throw new Error(`true ended ${info.state}`);
+    await bench.dropOutput(job.id);
+    if (i < WARMUP) continue;
+    chain.push(rawMs);
+    running.push(t1 - t0);
+    exited.push(t2 - t0);
+  }
+  const c = summarize(chain);
+  const r = summarize(running);
+  const e = summarize(exited);
+  const met = r.p50 <= GOAL * c.p50 && r.p95 <= GOAL * c.p95;
+  return {
+    title: "Start latency",
+    setup: [
+      `${r.n} rounds after ${WARMUP} warm-up rounds, raw chain and runtime interleaved.`,
+      `Runtime: \`runtime.start({command: "true"})\` with the default policy limits (${
+        JSON.stringify(limits)
+      }); "running" is when start() resolves (jw-init reported \`started\`), "exit" when \`job.done\` resolves (includes reading cgroup stats and removing the cgroup).`,
+      `Raw chain: \`sh -c 'echo $$ > <cgroup.procs of each hierarchy>; exec ${RAW_CHAIN} true'\` spawned by Deno.Command into a throwaway cgroup with the same limits, timed spawn to exit.`,
+    ],
+    figures: [
+      {
+        name: "start → running p50 / p95",
+        value: p50p95(r),
+        baseline: `raw chain spawn → exit ${p50p95(c)}`,
+        ratio: `${ratio(r.p50, c.p50)} / ${ratio(r.p95, c.p95)}`,
+        goal: `≤ ${GOAL}× raw chain`,
+        met,
+      },
+      {
+        name: "start → exit of `true` p50 / p95",
+        value: p50p95(e),
+        baseline: `raw chain ${p50p95(c)}`,
+        ratio: `${ratio(e.p50, c.p50)} / ${ratio(e.p95, c.p95)}`,
+      },
+    ],
+    notes: [],
+    plots: [latencyPlot("start_latency.svg", "Start latency distribution", [
+      { label: "raw chain (spawn → exit)", samples: chain },
+      { label: "runtime start → running", samples: running },
+      { label: "runtime start → exit", samples: exited },
+    ])],
+  };
+}
