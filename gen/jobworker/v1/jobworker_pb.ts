@@ -133,14 +133,15 @@ export type Job = Message<"jobworker.v1.Job"> & {
   state: JobState;
 
   /**
-   * Set when state is EXITED.
+   * Set when the command exited (state EXITED, or STOPPED when it exited on
+   * its own after SIGTERM, e.g. 143 from a shell whose child was terminated).
    *
    * @generated from field: optional int32 exit_code = 8;
    */
   exitCode?: number | undefined;
 
   /**
-   * Signal number, set when state is SIGNALED or STOPPED.
+   * Set when the command was killed by a signal (state SIGNALED, or STOPPED).
    *
    * @generated from field: optional int32 signal = 9;
    */
