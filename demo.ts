@@ -27,7 +27,7 @@ function say(text: string): void {
   console.log(Deno.stdout.isTerminal() ? `\x1b[1m${text}\x1b[0m` : text);
 }
 
-async function freePort(): Promise<number> {
+function freePort(): number {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const { port } = listener.addr as Deno.NetAddr;
   listener.close();
@@ -90,7 +90,7 @@ async function main(): Promise<number> {
   const root = await Deno.makeTempDir({ prefix: "jobworker-demo-" });
   // Jobs run as nobody and must reach their working directory below it.
   await Deno.chmod(root, 0o711);
-  const port = await freePort();
+  const port = freePort();
   const serverLog = join(root, "server.log");
   const logFile = await Deno.open(serverLog, { write: true, create: true });
   say(
