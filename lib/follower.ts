@@ -93,12 +93,11 @@ class Follower {
     this.#files = {};
   }
 
-  async #readStream(stream: StreamName): Promise<OutputChunk | null> {
+  async #readStream(stream: StreamName): Promise<OutputChunk | null | "again"> {
+    this.#skipDropped(stream, Infinity);
     const offset = this.#pos[stream];
     const data = await this.#read(stream, offset, CHUNK);
-    if (!data) return null;
-    this.#pos[stream] += data.length;
-    return { stream, offset, data };
+    return data ? this.#emit(stream, offset, data) : null;
   }
 
   /** Walks the closed segments, then the open one; "again" means: state moved, look again. */
@@ -106,6 +105,7 @@ class Follower {
     const segments = this.#log.segments;
     if (this.#segment < segments.length) {
       const { stream, end } = segments[this.#segment];
+      this.#skipDropped(stream, end);
       const offset = this.#pos[stream];
       const left = end - offset;
       if (left <= 0) {
@@ -124,11 +124,11 @@ class Follower {
         this.#segment++;
         return "again";
       }
-      this.#pos[stream] += data.length;
-      return { stream, offset, data };
+      return this.#emit(stream, offset, data);
     }
     const stream = this.#log.open;
     if (!stream) return null;
+    this.#skipDropped(stream, Infinity);
     const offset = this.#pos[stream];
     let data = await this.#read(stream, offset, CHUNK);
     // A turn of streams recorded while we read ends this stretch: keep only its part.
@@ -139,15 +139,41 @@ class Follower {
       }
       if (!data?.length) return "again";
     }
-    if (!data) return null;
-    this.#pos[stream] += data.length;
-    if (this.#skip >= data.length) {
-      this.#skip -= data.length;
-      return "again";
-    }
-    const skipped = this.#skip;
-    this.#skip = 0;
-    return { stream, offset: offset + skipped, data: data.subarray(skipped) };
+    return data ? this.#emit(stream, offset, data) : null;
+  }
+
+  /** Moves past what the output cap dropped (up to `limit`), counting it against `from`. */
+  #skipDropped(stream: StreamName, limit: number): void {
+    const target = Math.min(this.#log.dropped[stream], limit);
+    const gap = target - this.#pos[stream];
+    if (gap <= 0) return;
+    this.#pos[stream] = target;
+    this.#skip = Math.max(0, this.#skip - gap);
+  }
+
+  /**
+   * Moves past `data` read at `offset` and returns the part to deliver:
+   * without what `from` skips, and without what the cap dropped while we
+   * read (those bytes may already be zeros).
+   */
+  #emit(
+    stream: StreamName,
+    offset: number,
+    data: Uint8Array,
+  ): OutputChunk | "again" {
+    this.#pos[stream] = offset + data.length;
+    const skipped = Math.min(this.#skip, data.length);
+    this.#skip -= skipped;
+    const cut = Math.max(
+      skipped,
+      Math.min(data.length, this.#log.dropped[stream] - offset),
+    );
+    if (cut >= data.length) return "again";
+    return {
+      stream,
+      offset: offset + cut,
+      data: cut > 0 ? data.subarray(cut) : data,
+    };
   }
 
   /** Up to `max` bytes of `stream` at `offset`, or null at its current end. */

@@ -48,8 +48,13 @@ export class Job {
   /** A snapshot of the job (usage as last read). */
   info(): JobInfo {
     const sizes = this.#log.sizes();
+    const { bytes: cap, error: capError } = this.#log.cap;
     return {
       ...this.#info,
+      ...(cap === undefined ? {} : { outputCapBytes: cap }),
+      ...(capError && !this.#info.error ? { error: capError } : {}),
+      stdoutDroppedBytes: this.#log.dropped.stdout,
+      stderrDroppedBytes: this.#log.dropped.stderr,
       args: [...this.#info.args],
       limits: { ...this.#info.limits },
       usage: { ...this.#info.usage },

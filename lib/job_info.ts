@@ -57,6 +57,11 @@ export interface JobInfo {
   usage: Usage;
   stdoutBytes: number;
   stderrBytes: number;
+  /** Per-stream cap on output kept on disk, if the server sets one. */
+  outputCapBytes?: number;
+  /** Bytes the cap dropped from the start of each stream (reads begin after them). */
+  stdoutDroppedBytes: number;
+  stderrDroppedBytes: number;
 }
 
 /** A piece of output: `data` starts at byte `offset` of `stream`. */

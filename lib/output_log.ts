@@ -1,4 +1,12 @@
 import type { StreamName } from "./job_info.ts";
+import { punchHole } from "./punch_hole.ts";
+
+/** Block size to which dropped ranges are rounded (holes are punched per block). */
+const BLOCK = 4096;
+/** The cap is enforced when a stream holds this much more than it. */
+const SLACK = 1.25;
+/** At most one size check per stream in this many ms while a job writes. */
+const CAP_CHECK_MS = 50;
 
 /** Where one job's output lives on disk. */
 export interface OutputFiles {
@@ -39,20 +47,30 @@ export class OutputLog {
   #complete = false;
   #generation = 0;
   #waiters = new Set<() => void>();
+  #cap: number | undefined;
+  #dropped: Record<StreamName, number> = { stdout: 0, stderr: 0 };
+  #trimming: Partial<Record<StreamName, boolean>> = {};
+  #checked: Record<StreamName, number> = { stdout: 0, stderr: 0 };
+  #capError: string | undefined;
 
-  private constructor(files: OutputFiles) {
+  private constructor(files: OutputFiles, cap?: number) {
     this.files = files;
+    this.#cap = cap;
   }
 
-  /** Creates empty output files for a job about to start. */
-  static async create(files: OutputFiles): Promise<OutputLog> {
+  /**
+   * Creates empty output files for a job about to start. With `cap`, each
+   * stream keeps at most about `cap` bytes on disk: older output is dropped
+   * (its blocks freed; offsets stay valid) while the job keeps running.
+   */
+  static async create(files: OutputFiles, cap?: number): Promise<OutputLog> {
     for (const path of [files.stdout, files.stderr, files.segments]) {
       await Deno.writeFile(path, new Uint8Array(), {
         mode: 0o640,
         createNew: true,
       });
     }
-    return new OutputLog(files);
+    return new OutputLog(files, cap);
   }
 
   /**
@@ -62,12 +80,19 @@ export class OutputLog {
    */
   static async open(
     files: OutputFiles,
-    options: { complete: boolean },
+    options: { complete: boolean; cap?: number },
   ): Promise<OutputLog> {
-    const log = new OutputLog(files);
+    const log = new OutputLog(files, options.cap);
     const text = await Deno.readTextFile(files.segments).catch(() => "");
     for (const line of text.split("\n")) {
-      const [code, end] = line.split(" ");
+      const [code, end, dropped] = line.split(" ");
+      if (code === "d" && STREAM[end]) {
+        log.#dropped[STREAM[end]] = Math.max(
+          log.#dropped[STREAM[end]],
+          Number(dropped) || 0,
+        );
+        continue;
+      }
       const stream = STREAM[code];
       if (stream && Number(end) > log.#ends[stream]) {
         log.#segments.push({ stream, end: Number(end) });
@@ -99,6 +124,16 @@ export class OutputLog {
     return this.#generation;
   }
 
+  /** Bytes dropped from the start of each stream by the cap (reads begin after them). */
+  get dropped(): Readonly<Record<StreamName, number>> {
+    return this.#dropped;
+  }
+
+  /** The per-stream cap, and why it could not be enforced, if so. */
+  get cap(): { bytes?: number; error?: string } {
+    return { bytes: this.#cap, error: this.#capError };
+  }
+
   /** Bytes written so far to each stream. */
   sizes(): Record<StreamName, number> {
     return { stdout: this.#size("stdout"), stderr: this.#size("stderr") };
@@ -112,6 +147,7 @@ export class OutputLog {
       this.#open = stream;
     }
     this.#wake();
+    this.#enforceCap(stream);
   }
 
   /**
@@ -171,8 +207,35 @@ export class OutputLog {
     if (end <= this.#ends[stream]) return;
     this.#ends[stream] = end;
     this.#segments.push({ stream, end });
+    this.#record(`${CODE[stream]} ${end}`);
+  }
+
+  /** Drops the oldest output of `stream` once it holds more than the cap (plus slack). */
+  #enforceCap(stream: StreamName): void {
+    const cap = this.#cap;
+    if (cap === undefined || this.#capError || this.#trimming[stream]) return;
+    const now = performance.now();
+    if (now - this.#checked[stream] < CAP_CHECK_MS) return;
+    this.#checked[stream] = now;
+    const size = this.#size(stream);
+    if (size - this.#dropped[stream] <= cap * SLACK) return;
+    const from = this.#dropped[stream];
+    const upTo = Math.floor((size - cap) / BLOCK) * BLOCK;
+    if (upTo <= from) return;
+    // Readers skip the range from now on, before its blocks become zeros.
+    this.#dropped[stream] = upTo;
+    this.#record(`d ${CODE[stream]} ${upTo}`);
+    this.#trimming[stream] = true;
+    punchHole(this.files[stream], from, upTo - from)
+      .catch((err) =>
+        this.#capError = `output cap not enforced: ${err.message}`
+      )
+      .finally(() => this.#trimming[stream] = false);
+  }
+
+  #record(line: string): void {
     try {
-      Deno.writeTextFileSync(this.files.segments, `${CODE[stream]} ${end}\n`, {
+      Deno.writeTextFileSync(this.files.segments, `${line}\n`, {
         append: true,
       });
     } catch {

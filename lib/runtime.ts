@@ -29,6 +29,11 @@ export interface RuntimeOptions {
   initPath?: string;
   /** When finished jobs are removed; default: kept until removed. */
   retention?: Retention;
+  /**
+   * Most bytes of each stream of a job kept on disk; beyond it the oldest
+   * output is dropped while the job keeps running. Default: no cap.
+   */
+  maxLogBytes?: number;
 }
 
 /** How {@link JobRuntime.start} may treat the request. */
@@ -62,6 +67,7 @@ export class JobRuntime {
   readonly #jobUser: { uid: number; gid: number };
   readonly #initPath: string;
   readonly #retention: Retention;
+  readonly #maxLogBytes?: number;
   readonly #driver: CgroupDriver;
   readonly #watcher: LogWatcher;
   readonly #jobs = new Map<string, Job>();
@@ -79,6 +85,7 @@ export class JobRuntime {
     this.#jobUser = options.jobUser ?? { uid: 65534, gid: 65534 };
     this.#initPath = options.initPath ?? DEFAULT_INIT;
     this.#retention = options.retention ?? {};
+    this.#maxLogBytes = options.maxLogBytes;
     this.#driver = driver;
     this.#watcher = new LogWatcher(data.logs);
     this.#sweeper = setInterval(() => this.#sweep(), SWEEP_MS);
@@ -141,6 +148,8 @@ export class JobRuntime {
       usage: emptyUsage(),
       stdoutBytes: 0,
       stderrBytes: 0,
+      stdoutDroppedBytes: 0,
+      stderrDroppedBytes: 0,
     };
     let log: OutputLog;
     try {
@@ -254,7 +263,10 @@ export class JobRuntime {
       await Deno.mkdir(info.dir, { mode: 0o700 });
       await Deno.chown(info.dir, this.#jobUser.uid, this.#jobUser.gid);
     }
-    return await OutputLog.create(this.#data.output(info.id));
+    return await OutputLog.create(
+      this.#data.output(info.id),
+      this.#maxLogBytes,
+    );
   }
 
   /** Registers a job that runs (or ran), and saves it. */

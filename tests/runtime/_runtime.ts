@@ -15,7 +15,7 @@ export const TEST_DATA_PARENT = Deno.env.get("JW_TEST_DATA_DIR") ?? "/var/tmp";
 /** Runs `fn` with a fresh runtime and checks that nothing is left behind. */
 export async function withRuntime(
   fn: (runtime: JobRuntime, dataDir: string) => Promise<void>,
-  options: { policy?: object } = {},
+  options: { policy?: object; maxLogBytes?: number } = {},
 ): Promise<void> {
   await Deno.mkdir(TEST_DATA_PARENT, { recursive: true });
   const dataDir = await Deno.makeTempDir({
@@ -28,7 +28,12 @@ export async function withRuntime(
     policyPath = `${dataDir}.policy.json`;
     await Deno.writeTextFile(policyPath, JSON.stringify(options.policy));
   }
-  const runtime = await JobRuntime.open({ dataDir, cgroupName, policyPath });
+  const runtime = await JobRuntime.open({
+    dataDir,
+    cgroupName,
+    policyPath,
+    maxLogBytes: options.maxLogBytes,
+  });
   try {
     await fn(runtime, dataDir);
   } finally {
