@@ -30,6 +30,7 @@ Flags:
   --grace SECONDS      on SIGTERM/SIGINT, time running jobs get before SIGKILL (default 10)
   --retain-hours N     remove finished jobs and their output N hours after they ended (default: keep)
   --retain-bytes SIZE  remove the oldest finished jobs while all output exceeds SIZE, e.g. 10G (default: keep)
+  --max-log-bytes SIZE keep at most about SIZE of each stream of a job; older output is dropped (default: all)
   -h, --help           show this help
 `;
 
@@ -78,6 +79,7 @@ async function main(args: string[], log: LogSink): Promise<number> {
       grace: { type: "string", default: "10" },
       "retain-hours": { type: "string" },
       "retain-bytes": { type: "string" },
+      "max-log-bytes": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
     strict: true,
@@ -110,6 +112,9 @@ async function main(args: string[], log: LogSink): Promise<number> {
   const runtime = await JobRuntime.open({
     dataDir: flags["data-dir"],
     retention,
+    ...(flags["max-log-bytes"]
+      ? { maxLogBytes: parseSize(flags["max-log-bytes"]) }
+      : {}),
     ...(flags.policy ? { policyPath: flags.policy } : {}),
     ...(flags["job-user"]
       ? { jobUser: await parseJobUser(flags["job-user"]) }

@@ -173,10 +173,7 @@ export function renderDetails(job: Job, options: RenderOptions): string {
     ["ended", time(job.endedAt, options)],
     ["limits", limits(job)],
     ["usage", usage(job)],
-    [
-      "output",
-      `stdout ${job.stdoutBytes} bytes, stderr ${job.stderrBytes} bytes`,
-    ],
+    ["output", output(job)],
     ["error", job.error],
   ];
   return fields.filter(([, value]) => value !== "")
@@ -184,6 +181,14 @@ export function renderDetails(job: Job, options: RenderOptions): string {
       `${paint(name.padEnd(8), "dim", options.tty)}  ${value}`
     )
     .join("\n");
+}
+
+function output(job: Job): string {
+  const text =
+    `stdout ${job.stdoutBytes} bytes, stderr ${job.stderrBytes} bytes`;
+  if (job.outputCapBytes === undefined) return text;
+  const dropped = job.stdoutDroppedBytes + job.stderrDroppedBytes;
+  return `${text} (kept: last ${job.outputCapBytes} bytes of each; dropped ${dropped} bytes)`;
 }
 
 function state(job: Job, tty: boolean): string {

@@ -69,6 +69,11 @@ export function jobToProto(info: JobInfo): MessageInitShape<typeof JobSchema> {
     }),
     stdoutBytes: BigInt(info.stdoutBytes),
     stderrBytes: BigInt(info.stderrBytes),
+    outputCapBytes: info.outputCapBytes === undefined
+      ? undefined
+      : BigInt(info.outputCapBytes),
+    stdoutDroppedBytes: BigInt(info.stdoutDroppedBytes),
+    stderrDroppedBytes: BigInt(info.stderrDroppedBytes),
   };
 }
 
