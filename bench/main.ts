@@ -15,6 +15,9 @@ import { removeCgroups } from "./_cgroup_leftovers.ts";
 import { describeMachine } from "./_machine.ts";
 import type { BenchContext, Benchmark, Section } from "./_report.ts";
 import { resultsMarkdown } from "./_results_md.ts";
+import { cliStart } from "./cli_start.ts";
+import { grpcLogs } from "./grpc_logs.ts";
+import { manyJobs } from "./many_jobs.ts";
 import { manyReaders } from "./many_readers.ts";
 import { outputWriting } from "./output_writing.ts";
 import { startLatency } from "./start_latency.ts";
@@ -22,10 +25,13 @@ import { taskSpooler } from "./task_spooler.ts";
 
 /** Each benchmark with its time budget in seconds. */
 const BENCHMARKS: { id: string; run: Benchmark; budget: number }[] = [
-  { id: "start_latency", run: startLatency, budget: 60 },
-  { id: "output_writing", run: outputWriting, budget: 120 },
-  { id: "many_readers", run: manyReaders, budget: 90 },
-  { id: "task_spooler", run: taskSpooler, budget: 90 },
+  { id: "start_latency", run: startLatency, budget: 45 },
+  { id: "output_writing", run: outputWriting, budget: 100 },
+  { id: "many_readers", run: manyReaders, budget: 60 },
+  { id: "task_spooler", run: taskSpooler, budget: 80 },
+  { id: "grpc_logs", run: grpcLogs, budget: 100 },
+  { id: "cli_start", run: cliStart, budget: 45 },
+  { id: "many_jobs", run: manyJobs, budget: 100 },
 ];
 
 const HERE = new URL(".", import.meta.url).pathname;
@@ -86,7 +92,7 @@ async function runChild(
     } catch {
       // already gone
     }
-  }, (budget + 60) * 1000);
+  }, (budget + 20) * 1000);
   const status = await child.status;
   clearTimeout(killer);
   const seconds = (performance.now() - t0) / 1000;

@@ -1,0 +1,103 @@
+/**
+ * Benchmark 4b: `jw start` as a whole process (Deno start-up, module
+ * loading, mTLS handshake, Start call, exit) against `deno run` of a script
+ * that only imports grpc-js.
+ *
+ * @module
+ */
+import { type BenchContext, ratio, type Section } from "./_report.ts";
+import { spawnServer } from "./_server_child.ts";
+import { p50p95, summarize } from "./_stats.ts";
+import { latencyPlot } from "./_svg.ts";
+
+const HERE = new URL(".", import.meta.url).pathname;
+const CLI = new URL("../cli.ts", import.meta.url).pathname;
+const WARMUP = 2;
+const ROUNDS = 20;
+const GOAL_MS = 150;
+const GOAL_RATIO = 1.5;
+
+async function timed(args: string[]): Promise<number> {
+  const t0 = performance.now();
+  const out = await new Deno.Command(Deno.execPath(), {
+    args,
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  const elapsed = performance.now() - t0;
+  if (!out.success) {
+    throw new Error(
+      `deno ${args.join(" ")}: ${new TextDecoder().decode(out.stderr)}`,
+    );
+  }
+  return elapsed;
+}
+
+/** Runs the `jw start` process benchmark. */
+export async function cliStart(
+  ctx: BenchContext,
+): Promise<Omit<Section, "id" | "seconds">> {
+  await using server = await spawnServer("jobworker", ctx.tmp, {
+    cgroup: ctx.cgroupName,
+  });
+  const jw = [
+    "run",
+    "-A",
+    CLI,
+    "--server",
+    server.address,
+    "--ca",
+    `${server.certs}/ca.pem`,
+    "--cert",
+    `${server.certs}/alice.pem`,
+    "--key",
+    `${server.certs}/alice.key`,
+    "start",
+    "true",
+  ];
+  const grpcOnly = ["run", "-A", `${HERE}_import_grpc.ts`];
+  const empty = ["eval", ""];
+  const cli: number[] = [];
+  const base: number[] = [];
+  const bare: number[] = [];
+  for (let i = 0; i < WARMUP + ROUNDS; i++) {
+    if (performance.now() > ctx.deadline) break;
+    const a = await timed(jw);
+    const b = await timed(grpcOnly);
+    const c = await timed(empty);
+    if (i < WARMUP) continue;
+    cli.push(a);
+    base.push(b);
+    bare.push(c);
+  }
+  const c = summarize(cli);
+  const b = summarize(base);
+  const e = summarize(bare);
+  return {
+    title: "`jw start` as a process",
+    setup: [
+      `\`deno run -A cli.ts --server … --ca … --cert alice.pem --key alice.key start true\` against the bench's server process; ${c.n} rounds after ${WARMUP} warm-up rounds (module cache warm), interleaved with \`deno run -A bench/_import_grpc.ts\` (only \`import "@grpc/grpc-js"\`) and \`deno eval ""\`. Timed spawn → exit.`,
+    ],
+    figures: [
+      {
+        name: "`jw start` p50 / p95",
+        value: p50p95(c),
+        baseline: `deno run importing grpc-js ${p50p95(b)}`,
+        ratio: `${ratio(c.p50, b.p50)} / ${ratio(c.p95, b.p95)}`,
+        goal: `p50 ≤ ${GOAL_MS} ms and ≤ ${GOAL_RATIO}× baseline`,
+        met: c.p50 <= GOAL_MS && c.p50 <= GOAL_RATIO * b.p50,
+      },
+      {
+        name: '`deno eval ""` p50 / p95 (Deno start-up alone)',
+        value: p50p95(e),
+      },
+    ],
+    notes: [],
+    plots: [latencyPlot("cli_start.svg", "`jw start` process latency", [
+      { label: 'deno eval ""', samples: bare },
+      { label: "deno run (import grpc-js)", samples: base },
+      { label: "jw start", samples: cli },
+    ])],
+  };
+}

@@ -1,0 +1,158 @@
+/**
+ * Benchmark 4a: output over gRPC/mTLS on loopback. One follower streaming a
+ * finished job's 1 GiB against a bare grpc-js server streaming the same
+ * chunks with the same TLS settings and serializers, and 100 concurrent
+ * followers of a 100 MiB job (server RSS growth).
+ *
+ * @module
+ */
+import { createHash } from "node:crypto";
+import type { TestClient } from "../tests/server/client.ts";
+import type { BenchContext, Section } from "./_report.ts";
+import { spawnServer } from "./_server_child.ts";
+import { GiB, median, MiB, mibPerSecond, ms } from "./_stats.ts";
+
+const SIZE = GiB;
+const REPS = 3;
+const FOLLOWERS = 100;
+const FOLLOWED = 100 * MiB;
+const GOAL_RATIO = 0.8;
+const GOAL_RSS = 64 * MiB;
+
+async function stream(
+  client: TestClient,
+  jobId: string,
+  hash = false,
+): Promise<{ bytes: number; ms: number; sha256?: string }> {
+  const t0 = performance.now();
+  const digest = hash ? createHash("sha256") : null;
+  let bytes = 0;
+  for await (const message of client.logs({ jobId, follow: true })) {
+    bytes += message.data.length;
+    digest?.update(message.data);
+  }
+  return {
+    bytes,
+    ms: performance.now() - t0,
+    sha256: digest?.digest("hex"),
+  };
+}
+
+/** Runs the gRPC output benchmarks. */
+export async function grpcLogs(
+  ctx: BenchContext,
+): Promise<Omit<Section, "id" | "seconds">> {
+  await using server = await spawnServer("jobworker", ctx.tmp, {
+    cgroup: ctx.cgroupName,
+  });
+  await using bare = await spawnServer("bare", ctx.tmp, { size: SIZE });
+  const admin = await server.client("admin");
+  const bareClient = await bare.client("admin");
+
+  // 100 followers first, while the server's heap is still small.
+  const warm = await admin.call("start", { command: "echo", args: ["hi"] });
+  await stream(admin, warm.job!.id);
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  const before = server.rss();
+  let peak = before;
+  const sampler = setInterval(() => {
+    peak = Math.max(peak, server.rss());
+  }, 20);
+  const t0 = performance.now();
+  const { job: followed } = await admin.call("start", {
+    command: "head",
+    args: ["-c", String(FOLLOWED), "/dev/urandom"],
+  });
+  const readers = await Promise.all(
+    Array.from(
+      { length: FOLLOWERS },
+      () => stream(admin, followed!.id, true),
+    ),
+  );
+  const followedMs = performance.now() - t0;
+  clearInterval(sampler);
+  peak = Math.max(peak, server.rss());
+  const digests = new Set(readers.map((r) => r.sha256));
+  const complete = readers.every((r) => r.bytes === FOLLOWED);
+
+  // One follower of 1 GiB: the job finishes first (the first, untimed read
+  // waits for it), then real and bare streams alternate.
+  const { job } = await admin.call("start", {
+    command: "head",
+    args: ["-c", "1G", "/dev/zero"],
+    limits: { memoryBytes: BigInt(2 * GiB) },
+  });
+  await stream(admin, job!.id);
+  await stream(bareClient, "000000000000");
+  const real: number[] = [];
+  const baseline: number[] = [];
+  const realCpu: number[] = [];
+  const bareCpu: number[] = [];
+  for (let rep = 0; rep < REPS; rep++) {
+    if (performance.now() > ctx.deadline) break;
+    let c0 = server.cpuMs();
+    const a = await stream(admin, job!.id);
+    realCpu.push(server.cpuMs() - c0);
+    c0 = bare.cpuMs();
+    const b = await stream(bareClient, "000000000000");
+    bareCpu.push(bare.cpuMs() - c0);
+    if (a.bytes !== SIZE || b.bytes !== SIZE) {
+      throw new Error(`streamed ${a.bytes} / ${b.bytes} bytes`);
+    }
+    real.push(a.ms);
+    baseline.push(b.ms);
+  }
+  const r = median(real);
+  const b = median(baseline);
+  const growth = peak - before;
+  return {
+    title: "Output over gRPC/mTLS",
+    setup: [
+      "Server: bench/_server_process.ts in its own process: the same `startServer` as main.ts (TLS 1.3, client certificates) on a runtime with the bench's cgroup name. Clients are in the bench process and connect to `localhost` over loopback as the dev admin.",
+      `1 GiB: a finished \`head -c 1G /dev/zero\` job streamed with Logs(follow) by one client, ${REPS} times, alternating with a bare grpc-js server (same MutualTlsCredentials, same protobuf-es serializers, same 128 KiB chunks, no runtime, no files) streaming 1 GiB of zeros. Times are call → last message.`,
+      `${FOLLOWERS} followers: one client channel, ${FOLLOWERS} concurrent Logs(follow) calls on a \`head -c ${FOLLOWED} /dev/urandom\` job started just before; each hashes incrementally. Server RSS (VmRSS of the server process) sampled every 20 ms; baseline after a warm-up call.`,
+    ],
+    figures: [
+      {
+        name: "1 GiB to one follower over mTLS",
+        value: `${ms(r)} ms (${mibPerSecond(SIZE, r)}), server CPU ${
+          ms(median(realCpu))
+        } ms`,
+        baseline: `bare grpc-js ${ms(b)} ms (${mibPerSecond(SIZE, b)}), CPU ${
+          ms(median(bareCpu))
+        } ms`,
+        ratio: `${(b / r).toFixed(2)}× the bare throughput`,
+        goal: `≥ ${GOAL_RATIO}× bare`,
+        met: b / r >= GOAL_RATIO,
+      },
+      {
+        name: `${FOLLOWERS} followers identical and complete`,
+        value: complete && digests.size === 1
+          ? `yes (${FOLLOWERS} × ${FOLLOWED / MiB} MiB, one digest)`
+          : `**no**: ${digests.size} digests, complete=${complete}`,
+        goal: "all identical",
+        met: complete && digests.size === 1,
+      },
+      {
+        name: `server RSS growth with ${FOLLOWERS} followers`,
+        value: `${(growth / MiB).toFixed(1)} MiB (baseline ${
+          (before / MiB).toFixed(0)
+        } MiB, peak ${(peak / MiB).toFixed(0)} MiB)`,
+        goal: "≤ 64 MiB",
+        met: growth <= GOAL_RSS,
+      },
+      {
+        name: `${FOLLOWERS} followers: start → all done`,
+        value: `${ms(followedMs)} ms (${
+          mibPerSecond(FOLLOWERS * FOLLOWED, followedMs)
+        } delivered in total)`,
+      },
+    ],
+    notes: [
+      `Per run (ms): jobworker ${real.map(ms).join(", ")}; bare ${
+        baseline.map(ms).join(", ")
+      }.`,
+    ],
+    plots: [],
+  };
+}

@@ -1,0 +1,124 @@
+/**
+ * Benchmark 4c: 500 concurrent `sleep` jobs on the server: its RSS, List
+ * latency, and what each running job costs the server process (RSS and
+ * CPU).
+ *
+ * @module
+ */
+import { type BenchContext, ratio, type Section } from "./_report.ts";
+import { spawnServer } from "./_server_child.ts";
+import { MiB, ms, p50p95, summarize } from "./_stats.ts";
+
+const JOBS = 500;
+const PARALLEL = 8;
+const LISTS = 30;
+const IDLE_MS = 5_000;
+const GOAL_RSS = 200 * MiB;
+const GOAL_LIST_MS = 20;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Runs the many-jobs benchmark. */
+export async function manyJobs(
+  ctx: BenchContext,
+): Promise<Omit<Section, "id" | "seconds">> {
+  await using server = await spawnServer("jobworker", ctx.tmp, {
+    cgroup: ctx.cgroupName,
+  });
+  const admin = await server.client("admin");
+  const list = async () => {
+    const t0 = performance.now();
+    const { jobs } = await admin.call("list", {});
+    return { ms: performance.now() - t0, count: jobs.length };
+  };
+  // Warm up: one job and a few calls.
+  const warm = await admin.call("start", { command: "true" });
+  for (let i = 0; i < 5; i++) await list();
+  await admin.call("status", { jobId: warm.job!.id });
+  await sleep(500);
+  const rss0 = server.rss();
+  const listEmpty = summarize(
+    await Array.fromAsync({ length: LISTS }, async () => (await list()).ms),
+  );
+  const cpuIdle0 = server.cpuMs();
+  await sleep(IDLE_MS);
+  const idleCpu = server.cpuMs() - cpuIdle0;
+
+  const starts: number[] = [];
+  let next = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: PARALLEL }, async () => {
+      while (next < JOBS && performance.now() < ctx.deadline - 40_000) {
+        next++;
+        const s0 = performance.now();
+        await admin.call("start", { command: "sleep", args: ["600"] });
+        starts.push(performance.now() - s0);
+      }
+    }),
+  );
+  const startAll = performance.now() - t0;
+  const running = starts.length;
+  await sleep(1_000);
+  const rss1 = server.rss();
+  const cpu0 = server.cpuMs();
+  await sleep(IDLE_MS);
+  const busyCpu = server.cpuMs() - cpu0;
+  const lists: number[] = [];
+  let listed = 0;
+  for (let i = 0; i < LISTS; i++) {
+    const l = await list();
+    lists.push(l.ms);
+    listed = l.count;
+  }
+  const rssPeak = Math.max(rss1, server.rss());
+  const l = summarize(lists);
+  const s = summarize(starts);
+  const perJobRss = (rss1 - rss0) / running;
+  const perJobCpu = (busyCpu - idleCpu) / running / (IDLE_MS / 1000);
+  return {
+    title: `${JOBS} concurrent sleep jobs`,
+    setup: [
+      `Server process as in the gRPC output benchmark; the admin starts ${JOBS} \`sleep 600\` jobs over one channel, ${PARALLEL} Start calls in flight. List (admin, all jobs) called ${LISTS} times one after another, before and with the jobs running. Server RSS is VmRSS of the server process; CPU from /proc/PID/stat over ${
+        IDLE_MS / 1000
+      } s without calls, idle vs with the jobs running. The jobs are stopped by the server's shutdown (SIGTERM, 2 s grace).`,
+    ],
+    figures: [
+      {
+        name: `server RSS with ${running} running jobs`,
+        value: `${(rssPeak / MiB).toFixed(0)} MiB`,
+        baseline: `${(rss0 / MiB).toFixed(0)} MiB with no jobs`,
+        ratio: ratio(rssPeak, rss0),
+        goal: "≤ 200 MiB",
+        met: rssPeak <= GOAL_RSS && running === JOBS,
+      },
+      {
+        name: `List of ${listed} jobs p50 / p95`,
+        value: p50p95(l),
+        baseline: `List of 1 job ${p50p95(listEmpty)}`,
+        ratio: `${ratio(l.p50, listEmpty.p50)} / ${
+          ratio(l.p95, listEmpty.p95)
+        }`,
+        goal: `p50 ≤ ${GOAL_LIST_MS} ms`,
+        met: l.p50 <= GOAL_LIST_MS,
+      },
+      {
+        name: "server cost per running job",
+        value: `${(perJobRss / 1024).toFixed(0)} KiB RSS, ${
+          (perJobCpu * 1000).toFixed(1)
+        } µs CPU per second`,
+        baseline: `idle server: ${
+          ms(idleCpu / (IDLE_MS / 1000))
+        } ms CPU per second`,
+      },
+      {
+        name: `Start over gRPC with up to ${running} jobs running p50 / p95`,
+        value: `${p50p95(s)} (${running} in ${ms(startAll)} ms, ${
+          (running / (startAll / 1000)).toFixed(0)
+        } jobs/s with ${PARALLEL} in flight)`,
+      },
+    ],
+    notes: [],
+    plots: [],
+  };
+}
