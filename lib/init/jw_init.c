@@ -177,9 +177,6 @@ static void reset_signals(void) {
 }
 
 static void run_child(struct config *c) {
-  /* If the reporter dies, so does the job (it blocks all signals but
-   * SIGKILL, so that can only be deliberate). */
-  if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) fail("set parent-death signal");
   /* The cgroup first: every byte and cycle from here on is the job's. */
   for (int i = 0; i < c->ncgroups; i++) write_file(c->cgroups[i], "0");
   if (setsid() < 0) fail("setsid");
@@ -197,6 +194,10 @@ static void run_child(struct config *c) {
   if (setgroups(0, NULL) < 0) fail("clear groups");
   if (setresgid(c->gid, c->gid, c->gid) < 0) fail("set gid %u", c->gid);
   if (setresuid(c->uid, c->uid, c->uid) < 0) fail("set uid %u", c->uid);
+  /* If the reporter dies, so does the job (it ignores the signals a terminal
+   * sends, so that can only be deliberate). Set after the uid change, which
+   * clears it. */
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) fail("set parent-death signal");
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) fail("set no_new_privs");
   if (chdir(c->dir) < 0) fail("chdir %s", c->dir);
   reset_signals();

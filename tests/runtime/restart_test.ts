@@ -127,6 +127,16 @@ Deno.test("a running job whose launcher died with the server is killed and marke
     while (await Deno.stat(`/proc/${launcher}`).then(() => true, () => false)) {
       await new Promise((r) => setTimeout(r, 10));
     }
+    // The job dies with its launcher (parent-death signal), before any server acts.
+    const pgrep = () =>
+      new TextDecoder().decode(
+        new Deno.Command("pgrep", { args: ["-f", `^sleep ${marker}`] })
+          .outputSync().stdout,
+      );
+    for (let i = 0; i < 100 && pgrep(); i++) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    deepEqual(pgrep(), "", "the job outlived its launcher");
     const runtime = await JobRuntime.open({ dataDir, cgroupName });
     try {
       const info = await runtime.get(ids.victim).done;
