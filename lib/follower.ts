@@ -53,6 +53,8 @@ class Follower {
   #pos: Record<StreamName, number> = { stdout: 0, stderr: 0 };
   #segment = 0;
   #skip: number;
+  /** Read buffer, reused: no fresh zero-filled buffer per read. */
+  readonly #scratch = new Uint8Array(CHUNK);
   #files: Partial<Record<StreamName, { file: Deno.FsFile; at: number }>> = {};
 
   constructor(log: OutputLog, options: OutputOptions) {
@@ -198,11 +200,10 @@ class Follower {
       await handle.file.seek(offset, Deno.SeekMode.Start);
       handle.at = offset;
     }
-    const buffer = new Uint8Array(max);
-    const n = await handle.file.read(buffer);
+    const n = await handle.file.read(this.#scratch.subarray(0, max));
     if (n === null || n === 0) return null;
     handle.at += n;
-    // Keep memory to what was read when a big buffer came back mostly empty.
-    return n * 2 < max ? buffer.slice(0, n) : buffer.subarray(0, n);
+    // The chunk leaves with the reader: a copy of exactly what was read.
+    return this.#scratch.slice(0, n);
   }
 }

@@ -1,3 +1,9 @@
+import {
+  DirectoryWatcher,
+  IN_MODIFY,
+  IN_MOVED_TO,
+  IN_Q_OVERFLOW,
+} from "./inotify.ts";
 import type { StreamName } from "./job_info.ts";
 import type { OutputLog } from "./output_log.ts";
 
@@ -14,19 +20,20 @@ export interface WatchedJob {
 }
 
 /**
- * Watches the one flat directory that holds every running job's output files
- * (`<id>.out`, `<id>.err`, `<id>.status`) with a single inotify watch, and
- * tells each job's {@link OutputLog} when its files grow. One watcher serves any number of
- * jobs: no per-job watches, no polling.
+ * Watches the one flat directory that holds every job's output files
+ * (`<id>.out`, `<id>.err`) and launcher reports (`<id>.status`) with a single
+ * inotify watch, and tells each job's {@link OutputLog} when its files grow.
+ * One watcher serves any number of jobs: no per-job watches, no polling.
  */
 export class LogWatcher {
-  readonly #watcher: Deno.FsWatcher;
+  readonly #watcher: DirectoryWatcher;
   readonly #jobs = new Map<string, WatchedJob>();
-  readonly #done: Promise<void>;
 
   constructor(dir: string) {
-    this.#watcher = Deno.watchFs(dir, { recursive: false });
-    this.#done = this.#run();
+    this.#watcher = new DirectoryWatcher(
+      dir,
+      (name, mask) => this.#dispatch(name, mask),
+    );
   }
 
   /** Starts delivering changes of job `id`'s files. */
@@ -40,40 +47,25 @@ export class LogWatcher {
   }
 
   async close(): Promise<void> {
-    try {
-      this.#watcher.close();
-    } catch {
-      // already closed
-    }
-    await this.#done;
+    await this.#watcher.close();
   }
 
-  async #run(): Promise<void> {
-    try {
-      for await (const event of this.#watcher) {
-        if (event.flag === "rescan") {
-          // The kernel dropped events: wake everyone so they re-read.
-          for (const job of this.#jobs.values()) {
-            job.log.poke();
-            job.statusChanged?.();
-          }
-          continue;
-        }
-        for (const path of event.paths) this.#dispatch(path, event.kind);
+  #dispatch(name: string, mask: number): void {
+    if (mask & IN_Q_OVERFLOW) {
+      // The kernel dropped events: wake everyone so they look again.
+      for (const job of this.#jobs.values()) {
+        job.log.poke();
+        job.statusChanged?.();
       }
-    } catch {
-      // closed
+      return;
     }
-  }
-
-  #dispatch(path: string, kind: Deno.FsEvent["kind"]): void {
-    const name = path.slice(path.lastIndexOf("/") + 1);
     const dot = name.lastIndexOf(".");
     const job = this.#jobs.get(name.slice(0, dot));
     if (!job) return;
     const suffix = name.slice(dot);
-    if (suffix === ".status") job.statusChanged?.();
-    else if (SUFFIX[suffix] && (kind === "modify" || kind === "any")) {
+    if (suffix === ".status") {
+      if (mask & IN_MOVED_TO) job.statusChanged?.();
+    } else if (SUFFIX[suffix] && mask & IN_MODIFY) {
       job.log.notify(SUFFIX[suffix]);
     }
   }

@@ -44,10 +44,6 @@ Deno.test("a paused Logs client does not make the server buffer the job's output
     grown < 64 * MiB,
     `server and client grew ${grown} bytes while the client was paused`,
   );
-  assert.ok(
-    sentWhilePaused < 32 * MiB,
-    `${sentWhilePaused} bytes arrived while paused`,
-  );
   // Resumed, every byte arrives.
   const ended = new Promise<void>((resolve, reject) => {
     call.on("end", resolve);
