@@ -10,6 +10,8 @@ export interface Machine {
   deno: string;
   loadBefore: string;
   disk: string;
+  /** The commit measured, and whether the tree had uncommitted changes. */
+  revision: string;
 }
 
 /** Describes this machine; `cgroupName` is briefly made to learn the cgroup version the runtime will use. */
@@ -27,7 +29,12 @@ export async function describeMachine(
   }).output();
   const dfLine = new TextDecoder().decode(df.stdout).trim().split("\n").at(-1)
     ?.split(/\s+/) ?? [];
+  const git = await new Deno.Command("git", {
+    args: ["describe", "--always", "--dirty", "--exclude", "*"],
+    stdout: "piped",
+  }).output().catch(() => null);
   return {
+    revision: git ? new TextDecoder().decode(git.stdout).trim() : "unknown",
     cores: navigator.hardwareConcurrency,
     cpu: /model name\s*:\s*(.*)/.exec(cpuinfo)?.[1] ?? "unknown",
     memory: `${(Deno.systemMemoryInfo().total / 1024 ** 3).toFixed(1)} GiB`,

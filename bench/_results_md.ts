@@ -22,6 +22,7 @@ export function resultsMarkdown(
     `- Deno: ${machine.deno}`,
     `- Data directory: ${machine.disk}`,
     `- Load average before the run: ${machine.loadBefore} (other work shares this machine; figures are noisy)`,
+    `- Code: ${machine.revision}`,
     `- Command: \`${command}\``,
     `- Run: ${new Date().toISOString()}, took ${totalSeconds.toFixed(0)} s`,
     "",

@@ -58,6 +58,8 @@ export async function cliStart(
   ];
   const grpcOnly = ["run", "-A", `${HERE}_import_grpc.ts`];
   const empty = ["eval", ""];
+  const help = ["run", "-A", CLI, "--help"];
+  const helps: number[] = [];
   const cli: number[] = [];
   const base: number[] = [];
   const bare: number[] = [];
@@ -66,7 +68,9 @@ export async function cliStart(
     const a = await timed(jw);
     const b = await timed(grpcOnly);
     const c = await timed(empty);
+    const d = await timed(help);
     if (i < WARMUP) continue;
+    helps.push(d);
     cli.push(a);
     base.push(b);
     bare.push(c);
@@ -74,10 +78,11 @@ export async function cliStart(
   const c = summarize(cli);
   const b = summarize(base);
   const e = summarize(bare);
+  const h = summarize(helps);
   return {
     title: "`jw start` as a process",
     setup: [
-      `\`deno run -A cli.ts --server … --ca … --cert alice.pem --key alice.key start true\` against the bench's server process; ${c.n} rounds after ${WARMUP} warm-up rounds (module cache warm), interleaved with \`deno run -A bench/_import_grpc.ts\` (only \`import "@grpc/grpc-js"\`) and \`deno eval ""\`. Timed spawn → exit.`,
+      `\`deno run -A cli.ts --server … --ca … --cert alice.pem --key alice.key start true\` against the bench's server process; ${c.n} rounds after ${WARMUP} warm-up rounds (module cache warm), interleaved with \`deno run -A bench/_import_grpc.ts\` (only \`import "@grpc/grpc-js"\`) \`deno run -A cli.ts --help\` and \`deno eval ""\`. Timed spawn → exit.`,
     ],
     figures: [
       {
@@ -89,6 +94,12 @@ export async function cliStart(
         met: c.p50 <= GOAL_MS && c.p50 <= GOAL_RATIO * b.p50,
       },
       {
+        name: "`jw --help` p50 / p95 (loads the CLI's modules, no connection)",
+        value: p50p95(h),
+        baseline: `deno run importing grpc-js ${p50p95(b)}`,
+        ratio: `${ratio(h.p50, b.p50)} / ${ratio(h.p95, b.p95)}`,
+      },
+      {
         name: '`deno eval ""` p50 / p95 (Deno start-up alone)',
         value: p50p95(e),
       },
@@ -96,6 +107,7 @@ export async function cliStart(
     notes: [],
     plots: [latencyPlot("cli_start.svg", "`jw start` process latency", [
       { label: 'deno eval ""', samples: bare },
+      { label: "jw --help", samples: helps },
       { label: "deno run (import grpc-js)", samples: base },
       { label: "jw start", samples: cli },
     ])],

@@ -29,8 +29,8 @@ const BENCHMARKS: { id: string; run: Benchmark; budget: number }[] = [
   { id: "output_writing", run: outputWriting, budget: 100 },
   { id: "many_readers", run: manyReaders, budget: 60 },
   { id: "task_spooler", run: taskSpooler, budget: 80 },
-  { id: "grpc_logs", run: grpcLogs, budget: 100 },
-  { id: "cli_start", run: cliStart, budget: 45 },
+  { id: "grpc_logs", run: grpcLogs, budget: 150 },
+  { id: "cli_start", run: cliStart, budget: 60 },
   { id: "many_jobs", run: manyJobs, budget: 100 },
 ];
 
