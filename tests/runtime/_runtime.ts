@@ -77,18 +77,10 @@ export async function collect(
     parts.push(chunk.data);
     per[chunk.stream] += decoder.decode(chunk.data);
   }
-  const all = concat(parts);
+  const all = new Uint8Array(
+    await new Blob(parts as Uint8Array<ArrayBuffer>[]).arrayBuffer(),
+  );
   return { all, ...per, text: decoder.decode(all) };
-}
-
-export function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
 }
 
 /** Runs `sh -c script` as a job and waits for it. */
@@ -105,15 +97,4 @@ export async function runShell(
   );
   const out = await collect(job);
   return { job, info: await job.done, out };
-}
-
-export async function sha256(data: Uint8Array): Promise<string> {
-  const digest = await crypto.subtle.digest(
-    "SHA-256",
-    data as Uint8Array<ArrayBuffer>,
-  );
-  return Array.from(
-    new Uint8Array(digest),
-    (b) => b.toString(16).padStart(2, "0"),
-  ).join("");
 }
