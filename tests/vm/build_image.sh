@@ -26,7 +26,7 @@ host_programs=(
   /usr/bin/unshare:util-linux /usr/bin/setpriv:util-linux
   /usr/bin/nsenter:util-linux /usr/bin/prlimit:util-linux
   /usr/bin/mount:mount /usr/bin/umount:mount /usr/sbin/ip:iproute2
-  /bin/bash:bash /usr/bin/openssl:openssl
+  /bin/bash:bash /bin/dash:dash /usr/bin/openssl:openssl
 )
 # Host files copied as they are (configuration the programs read).
 host_files=(/etc/ssl/openssl.cnf /usr/lib/ssl/openssl.cnf)
@@ -63,19 +63,23 @@ ensure_command() {
   fi
 }
 
-# candidate_version PACKAGE: the version apt would install.
-candidate_version() {
-  apt-cache policy "$1" 2>/dev/null | awk '/Candidate:/ { print $2 }'
-}
-
 # The kernel and busybox-static are unpacked into the cache rather than
 # installed: installing a kernel runs initramfs and boot loader hooks on the
 # host, and busybox-static conflicts with the host's busybox package.
-kernel_package() {
-  apt-cache show --no-all-versions linux-image-amd64 |
-    awk -F'[ ,]+' '/^Depends:/ {
-      for (i = 2; i <= NF; i++) if ($i ~ /^linux-image-[0-9]/) { print $i; exit }
-    }'
+# package_versions: prints "KERNEL-PACKAGE KERNEL-VERSION BUSYBOX-VERSION" of
+# the candidates apt would install (one apt-cache call: it is slow).
+package_versions() {
+  apt-cache show --no-all-versions linux-image-amd64 busybox-static 2>/dev/null |
+    awk '
+      /^Package:/ { pkg = $2 }
+      pkg == "busybox-static" && /^Version:/ { bb = $2 }
+      pkg == "linux-image-amd64" && /^Depends:/ {
+        if (match($0, /linux-image-[0-9][^ ,]* \(= [^)]*\)/)) {
+          split(substr($0, RSTART, RLENGTH), d, /[ ()=]+/)
+          kpkg = d[1]; kver = d[2]
+        }
+      }
+      END { if (kpkg != "" && bb != "") print kpkg, kver, bb }'
 }
 
 fetch_and_unpack() { # fetch_and_unpack DEST PACKAGE...
@@ -140,17 +144,20 @@ main() {
   for prog in "${host_programs[@]}"; do
     [[ "$prog" != *:* ]] || ensure_command "${prog%%:*}" "${prog#*:}"
   done
-  if [[ -z "$(candidate_version linux-image-amd64)" ]]; then apt_update_once; fi
-
+  local versions
+  versions="$(package_versions)"
+  if [[ -z "$versions" ]]; then
+    apt_update_once
+    versions="$(package_versions)"
+  fi
+  [[ -n "$versions" ]] || die "apt knows no linux-image-amd64 or busybox-static"
   local kpkg kver bbver deno key
-  kpkg="$(kernel_package)"
-  [[ -n "$kpkg" ]] || die "cannot resolve linux-image-amd64"
-  kver="$(candidate_version "$kpkg")"
-  bbver="$(candidate_version busybox-static)"
+  read -r kpkg kver bbver <<<"$versions"
   deno="$(deno_binary)"
   key="$(
     {
       echo "$kpkg $kver busybox-static $bbver ${host_bins[*]} ${modules[*]}"
+      dpkg-query -W coreutils
       sha256sum "$deno" "${BASH_SOURCE[0]}" "$here/init.sh" | cut -d' ' -f1
       for b in "${host_bins[@]}"; do [[ -e "$b" ]] && sha256sum "$(readlink -f "$b")" | cut -d' ' -f1; done
     } | sha256sum | cut -c1-16
@@ -179,6 +186,7 @@ main() {
   rm -rf "$tmp"
   root="$tmp/root"
   mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,usr/local/bin,etc,proc,sys,dev,run,tmp,root,var/lib}
+  chmod 700 "$root/root" # as on Debian: jobs run as nobody must not enter it
 
   # busybox provides /bin/sh and the usual tools as symlinks in /bin.
   install -m 755 "$pkgs/bin/busybox" "$root/bin/busybox"
@@ -189,6 +197,15 @@ main() {
   ln -sf ../bin/busybox "$root/sbin/modprobe"
 
   copy_with_libs "$root" "${host_bins[@]}"
+  # GNU coreutils replace the busybox applets (date +%N, dd's output ...), as
+  # on production hosts.
+  local coreutils=()
+  mapfile -t coreutils < <(dpkg -L coreutils | grep -E '^/(usr/)?s?bin/.' |
+    while read -r f; do [[ -f "$f" ]] && echo "$f"; done)
+  copy_with_libs "$root" "${coreutils[@]}"
+  # /bin/sh is dash as on Debian: Debian's static busybox sh runs its own
+  # applets before PATH, which would hide coreutils from `sh -c` jobs.
+  ln -sfn dash "$root/bin/sh"
   local file
   for file in "${host_files[@]}"; do
     [[ ! -e "$file" ]] || install -D -m 644 "$(readlink -f "$file")" "$root$file"
@@ -225,6 +242,7 @@ main() {
   rm -rf "$out"
   mv "$tmp" "$out"
   find "$cache" -maxdepth 1 -name 'image-*' ! -path "$out" -exec rm -rf {} +
+  find "$cache/pkgs" -mindepth 1 -maxdepth 1 ! -path "$pkgs" -exec rm -rf {} +
   log "image built in $((SECONDS - started)) s: $(du -sh "$out" | cut -f1)"
   echo "$out"
 }

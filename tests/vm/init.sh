@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/bin/busybox sh
 # /init of the test VM (busybox sh, PID 1). Sets up a cgroup v2 host, runs
 # `deno test` in the project tree and reports its exit status on the serial
 # console as JW-VM-EXIT-<nonce>=<code> before powering off.
@@ -50,9 +50,12 @@ mkdir -p "$JW_TEST_DATA_DIR"
 mount -t ext4 "$JW_TEST_DATA_DEV" "$JW_TEST_DATA_DIR" || fail "cannot mount $JW_TEST_DATA_DEV"
 
 # cgroup v2 the way systemd mounts it, all v1 controllers are disabled on the
-# kernel command line. The test runner gets its own cgroup, /ci, holding only
-# its processes, with every controller available to it but none enabled in
-# its subtree_control: the runtime under test does that itself.
+# kernel command line. /ci is a delegated cgroup with every controller
+# enabled for its children; the test runner gets its own cgroup, /ci/runner,
+# holding only its processes, with every controller available to it but none
+# enabled in its subtree_control: the runtime under test does that itself.
+# Tests that start a runtime in another process can give it a fresh sibling
+# cgroup under JW_TEST_CGROUP_PARENT=/sys/fs/cgroup/ci.
 mount -t cgroup2 -o nsdelegate,memory_recursiveprot cgroup2 /sys/fs/cgroup ||
   fail "cannot mount cgroup2"
 for c in $(cat /sys/fs/cgroup/cgroup.controllers); do
@@ -60,6 +63,10 @@ for c in $(cat /sys/fs/cgroup/cgroup.controllers); do
     fail "cannot enable $c in the root cgroup"
 done
 mkdir -p /sys/fs/cgroup/ci
+echo "$(sed 's/^/+/; s/ / +/g' /sys/fs/cgroup/cgroup.controllers)" \
+  >/sys/fs/cgroup/ci/cgroup.subtree_control || fail "cannot delegate /ci"
+mkdir -p /sys/fs/cgroup/ci/runner
+export JW_TEST_CGROUP_PARENT=/sys/fs/cgroup/ci
 
 hostname jw-vm
 ip link set lo up || fail "cannot bring up lo"
@@ -72,13 +79,17 @@ export NO_COLOR=1 TERM=dumb
 set --
 while IFS= read -r arg; do set -- "$@" "$arg"; done </jw/args
 cd "$JW_PROJECT_DIR" || fail "no project at $JW_PROJECT_DIR"
-step "running deno test $* (cgroup /ci, controllers: $(cat /sys/fs/cgroup/cgroup.subtree_control))"
+step "running deno test $* (cgroup /ci/runner, controllers: $(cat /sys/fs/cgroup/ci/cgroup.subtree_control))"
 # Piped through cat so that deno writes plain lines, as it does in CI.
 {
-  sh -c 'echo $$ >/sys/fs/cgroup/ci/cgroup.procs && exec "$@"' sh \
+  sh -c 'echo $$ >/sys/fs/cgroup/ci/runner/cgroup.procs && exec "$@"' sh \
     deno test "$@" </dev/null
   echo $? >/run/jw-code
 } 2>&1 | cat
 code=$(cat /run/jw-code 2>/dev/null || echo 126)
 step "deno test exited with $code"
+if [ "$code" != 0 ]; then
+  echo "jw-vm: last kernel messages:"
+  dmesg | tail -n 30
+fi
 finish $code

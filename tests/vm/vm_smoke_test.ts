@@ -112,19 +112,50 @@ Deno.test({
     } finally {
       sleep.kill("SIGKILL");
       await sleep.status;
+      await undo(own, job, leaf, controllers);
     }
+    assert(ownCgroup() === own, "runner not back in its cgroup");
+  },
+});
+
+/** Puts the runner back into `own` and removes what the test made. */
+async function undo(own: string, job: string, leaf: string, ctl: string) {
+  try {
     await waitFor(
       () =>
         Deno.readTextFileSync(`${job}/cgroup.events`).includes("populated 0"),
       "the job cgroup to empty",
     );
     Deno.removeSync(job);
-    Deno.writeTextFileSync(
-      `${own}/cgroup.subtree_control`,
-      controllers.replaceAll("+", "-"),
-    );
-    Deno.writeTextFileSync(`${own}/cgroup.procs`, `${Deno.pid}`);
-    Deno.removeSync(leaf);
-    assert(ownCgroup() === own, "runner not back in its cgroup");
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
+  Deno.writeTextFileSync(
+    `${own}/cgroup.subtree_control`,
+    ctl.replaceAll("+", "-"),
+  );
+  Deno.writeTextFileSync(`${own}/cgroup.procs`, `${Deno.pid}`);
+  Deno.removeSync(leaf);
+}
+
+Deno.test({
+  name: "vm reaps orphaned processes like a real init",
+  ignore: !inVm,
+  async fn() {
+    // A double-forked child is re-parented to PID 1, which must reap it, or
+    // tests that wait for a daemon to vanish would see a zombie forever.
+    const out = await new Deno.Command("sh", {
+      args: ["-c", "sleep 0.3 & echo $!"],
+      stdout: "piped",
+    }).output();
+    const pid = new TextDecoder().decode(out.stdout).trim();
+    await waitFor(() => {
+      try {
+        const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+        return stat.split(") ")[1].startsWith("X");
+      } catch {
+        return true;
+      }
+    }, `orphan ${pid} to be reaped`);
   },
 });
