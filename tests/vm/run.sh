@@ -98,11 +98,15 @@ copy_project_libs() {
 main() {
   local args=(-A "$@")
   local image
-  image="$(bash "$here/build_image.sh" | tail -n 1)"
+  image="$(bash "$here/build_image.sh" | tail -n 1)" ||
+    verdict 1 "FAIL: could not build the VM image"
   [[ -f "$image/base.cpio" ]] || verdict 1 "FAIL: no VM image"
 
   local run busybox="$image/busybox"
   mkdir -p "${JW_VM_CACHE:-$repo/.cache/vm}"
+  # Run directories of runs killed before their cleanup, older than a day.
+  find "${JW_VM_CACHE:-$repo/.cache/vm}" -maxdepth 1 -name 'run.*' -mmin +1440 \
+    -exec rm -rf {} + 2>/dev/null || true
   run="$(mktemp -d "${JW_VM_CACHE:-$repo/.cache/vm}/run.XXXXXX")"
   if [[ "${JW_VM_KEEP:-0}" != 1 ]]; then
     # shellcheck disable=SC2064 # expand now: run is local
