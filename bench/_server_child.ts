@@ -1,4 +1,5 @@
 import { ensureDevCerts } from "../certs/dev_certs.ts";
+import { removeCgroups } from "./_cgroup_leftovers.ts";
 import type { Pem } from "../certs/pki.ts";
 import { connect, type TestClient } from "../tests/server/client.ts";
 
@@ -14,6 +15,11 @@ export interface ServerChild extends AsyncDisposable {
   /** CPU time (user + system) of the server process so far, ms. */
   cpuMs(): number;
   client(name: string): Promise<TestClient>;
+  /**
+   * Closes clients and stops the server (SIGTERM). Returns a note when it
+   * did not exit cleanly; its leftover job cgroups are then removed here.
+   */
+  close(): Promise<string | null>;
 }
 
 /**
@@ -66,6 +72,34 @@ export async function spawnServer(
   });
   const ca = await Deno.readTextFile(`${certs}/ca.pem`);
   const address = `localhost:${port}`;
+  let closing: Promise<string | null> | undefined;
+  const stop = async (): Promise<string | null> => {
+    clients.forEach((c) => c.close());
+    try {
+      child.kill("SIGTERM");
+    } catch {
+      // gone
+    }
+    const timer = setTimeout(() => {
+      try {
+        child.kill("SIGKILL");
+      } catch {
+        // gone
+      }
+    }, 20_000);
+    const status = await child.status;
+    clearTimeout(timer);
+    if (status.success) return null;
+    const left = options.cgroup ? await removeCgroups(options.cgroup) : [];
+    return `The ${kind} server process did not exit cleanly on SIGTERM (${
+      status.signal ?? `exit ${status.code}`
+    })${
+      left.length
+        ? `; its job cgroups (${left.length}) were removed by the bench`
+        : ""
+    }. See the run's stderr; a Deno node:http2 abort (nghttp2 \`find_stream_on_goaway_func\` assertion) was seen at shutdown.`;
+  };
+  const close = () => closing ??= stop();
   return {
     address,
     pid: child.pid,
@@ -85,22 +119,9 @@ export async function spawnServer(
       clients.push(client);
       return client;
     },
+    close,
     async [Symbol.asyncDispose]() {
-      clients.forEach((c) => c.close());
-      try {
-        child.kill("SIGTERM");
-      } catch {
-        // gone
-      }
-      const timer = setTimeout(() => {
-        try {
-          child.kill("SIGKILL");
-        } catch {
-          // gone
-        }
-      }, 20_000);
-      await child.status;
-      clearTimeout(timer);
+      await close();
     },
   };
 }

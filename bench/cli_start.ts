@@ -80,6 +80,8 @@ export async function cliStart(
   const e = summarize(bare);
   const h = summarize(helps);
   const met = c.p50 <= GOAL_MS && c.p50 <= GOAL_RATIO * b.p50;
+  const exit = await server.close();
+  const exits = exit ? [exit] : [];
   return {
     title: "`jw start` as a process",
     setup: [
@@ -105,18 +107,21 @@ export async function cliStart(
         value: p50p95(e),
       },
     ],
-    notes: met ? [] : [
-      `Where the time goes: Deno itself (\`deno eval ""\`) ${
-        ms(e.p50)
-      } ms; loading grpc-js ${
-        ms(b.p50 - e.p50)
-      } ms more; the CLI's other modules (protobuf-es, generated descriptors, cert and argument code; \`jw --help\` − grpc-js only) ${
-        ms(h.p50 - b.p50)
-      } ms; the TLS 1.3 handshake with client certificate and the Start call, whose server-side start alone is ~the start latency above (\`jw start\` − \`jw --help\`), ${
-        ms(c.p50 - h.p50)
-      } ms. Deno's own start-up is ${
-        (100 * e.p50 / GOAL_MS).toFixed(0)
-      }% of the ${GOAL_MS} ms goal on this machine now. What we can cut: module loading (a \`deno compile\`d jw, or lazy imports so \`start\` loads only what it uses) and the connection setup.`,
+    notes: [
+      ...exits,
+      ...(met ? [] : [
+        `Where the time goes: Deno itself (\`deno eval ""\`) ${
+          ms(e.p50)
+        } ms; loading grpc-js ${
+          ms(b.p50 - e.p50)
+        } ms more; the CLI's other modules (protobuf-es, generated descriptors, cert and argument code; \`jw --help\` − grpc-js only) ${
+          ms(h.p50 - b.p50)
+        } ms; the TLS 1.3 handshake with client certificate and the Start call, whose server-side start alone is ~the start latency above (\`jw start\` − \`jw --help\`), ${
+          ms(c.p50 - h.p50)
+        } ms. Deno's own start-up is ${
+          (100 * e.p50 / GOAL_MS).toFixed(0)
+        }% of the ${GOAL_MS} ms goal on this machine now. What we can cut: module loading (a \`deno compile\`d jw, or lazy imports so \`start\` loads only what it uses) and the connection setup.`,
+      ]),
     ],
     plots: [latencyPlot("cli_start.svg", "`jw start` process latency", [
       { label: 'deno eval ""', samples: bare },

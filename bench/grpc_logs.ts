@@ -148,6 +148,9 @@ export async function grpcLogs(
   const r = median(real);
   const b = median(baseline);
   const growth = peak - before;
+  const exits = [await bare.close(), await server.close()].filter((n) =>
+    n !== null
+  );
   return {
     title: "Output over gRPC/mTLS",
     setup: [
@@ -200,6 +203,7 @@ export async function grpcLogs(
       },
     ],
     notes: [
+      ...exits,
       ...(b / r < GOAL_RATIO || growth > GOAL_RSS ? FINDINGS : []),
       `Per run (ms): jobworker ${real.map(ms).join(", ")}; bare ${
         baseline.map(ms).join(", ")
