@@ -162,11 +162,11 @@ export async function outputWriting(
       ratio: ratio(watchedMs, rawMs),
     },
     {
-      name: "server CPU during the job, 0 / 10 followers",
+      name: "server CPU, start → job end (0) / last follower done (10)",
       value: `${ms(cpu(0))} / ${ms(cpu(10))} ms`,
-      baseline: `job wall ${ms(wall(0))} / ${ms(wall(10))} ms`,
-      ratio: `${(cpu(0) / wall(0)).toFixed(2)} / ${
-        (cpu(10) / wall(10)).toFixed(2)
+      baseline: `over ${ms(fol(0))} / ${ms(fol(10))} ms`,
+      ratio: `${(cpu(0) / fol(0)).toFixed(2)} / ${
+        (cpu(10) / fol(10)).toFixed(2)
       } cores`,
     },
   );
@@ -212,9 +212,11 @@ export async function outputWriting(
       ...(figures.some((f) => f.met === false) ? FINDINGS : []),
       `In this run, with 10 followers the server process used ${
         ms(cpu(10))
-      } ms of CPU during a ${ms(wall(10))} ms job (${
-        (cpu(10) / wall(10)).toFixed(2)
-      } of ${navigator.hardwareConcurrency} cores), so the writer waits for CPU: the cost is per byte and per wake-up in the followers, not in the writer's path.`,
+      } ms of CPU from start until the last follower was done (${
+        ms(fol(10))
+      } ms, ${
+        (cpu(10) / fol(10)).toFixed(2)
+      } of ${navigator.hardwareConcurrency} cores), so the writer competes with the followers for CPU: the cost is per byte and per wake-up in the followers, not in the writer's path.`,
       `Per run (ms): raw ${raws.map(ms).join(", ")}; raw+watchFs ${
         watched.map((w) => ms(w.wall)).join(", ")
       }; ${
