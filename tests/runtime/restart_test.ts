@@ -1,43 +1,116 @@
 import { deepEqual, match, ok, rejects } from "node:assert/strict";
 import { JobError, JobRuntime } from "../../lib/mod.ts";
-import { collect, findCgroups, TEST_DATA_PARENT } from "./_runtime.ts";
+import { OwnCgroup } from "../_own_cgroup.ts";
+import { findCgroups, TEST_DATA_PARENT } from "./_runtime.ts";
+import type { CheckReport } from "./_stand_in_server.ts";
 
-/** Starts jobs in a separate runtime process, then kills that process with SIGKILL. */
-async function startThenCrash(
-  dataDir: string,
-  cgroupName: string,
-  scripts: Record<string, string>,
-  waitFor: (ids: Record<string, string>) => Promise<void> = async () => {},
-): Promise<Record<string, string>> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      new URL("./_start_jobs.ts", import.meta.url).pathname,
-      dataDir,
-      cgroupName,
-      JSON.stringify(scripts),
-    ],
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  while (!text.includes("\n")) {
-    const { value, done } = await reader.read();
-    if (done) {
-      throw new Error("the runtime process ended before starting its jobs");
-    }
-    text += value;
-  }
-  const ids = JSON.parse(text);
-  await waitFor(ids);
-  child.kill("SIGKILL");
-  await child.status;
-  await reader.cancel();
-  return ids;
+const STAND_IN = new URL("./_stand_in_server.ts", import.meta.url).pathname;
+
+/**
+ * A data directory whose servers are child processes (tests/runtime/
+ * _stand_in_server.ts) that all run in one cgroup of their own, as a service
+ * does across restarts; on cgroup v2 the job cgroups live beneath it.
+ */
+interface ServerDir {
+  dataDir: string;
+  /** Starts jobs in a server, waits for `waitFor`, then kills the server with SIGKILL. */
+  startThenCrash(
+    scripts: Record<string, string>,
+    waitFor?: () => Promise<void>,
+  ): Promise<Record<string, string>>;
+  /** Opens the data directory in a new server; see `check` in the stand-in. */
+  check(stop?: string[]): Promise<CheckReport>;
 }
 
+/**
+ * Runs `fn` with a fresh data directory; then one more server stops whatever
+ * is left, and nothing may be left: no job cgroup, no process in the servers'
+ * cgroup, no cgroup named after the test.
+ */
+async function withServerDir(fn: (dir: ServerDir) => Promise<void>) {
+  await using cgroup = await OwnCgroup.create();
+  const server = (mode: string, ...args: string[]) =>
+    cgroup.command(Deno.execPath(), {
+      args: ["run", "-A", STAND_IN, mode, dataDir, cgroupName, ...args],
+      stdout: "piped",
+      stderr: "inherit",
+    });
+  const run = async (mode: string, ...args: string[]) => {
+    const out = await server(mode, ...args).output();
+    if (!out.success) {
+      throw new Error(`the ${mode} server failed (${out.code})`);
+    }
+    return new TextDecoder().decode(out.stdout);
+  };
+  await Deno.mkdir(TEST_DATA_PARENT, { recursive: true });
+  const dataDir = await Deno.makeTempDir({
+    dir: TEST_DATA_PARENT,
+    prefix: "jw-restart-",
+  });
+  await Deno.chmod(dataDir, 0o711);
+  const cgroupName = `jwtest-${crypto.randomUUID().slice(0, 8)}`;
+  try {
+    await fn({
+      dataDir,
+      async startThenCrash(scripts, waitFor = async () => {}) {
+        const child = server("start", JSON.stringify(scripts)).spawn();
+        const reader = child.stdout.pipeThrough(new TextDecoderStream())
+          .getReader();
+        let text = "";
+        while (!text.includes("\n")) {
+          const { value, done } = await reader.read();
+          if (done) {
+            throw new Error(
+              "the runtime process ended before starting its jobs",
+            );
+          }
+          text += value;
+        }
+        const ids = JSON.parse(text);
+        await waitFor();
+        child.kill("SIGKILL");
+        await child.status;
+        await reader.cancel();
+        return ids;
+      },
+      async check(stop = []) {
+        return JSON.parse(await run("check", JSON.stringify(stop)));
+      },
+    });
+  } finally {
+    // Whatever a failed test left running goes with one more server.
+    await run("clean");
+    await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+    deepEqual(await jobCgroups(cgroupName), [], "job cgroups left behind");
+    deepEqual(await cgroup.processes(), [], "processes left behind");
+  }
+  await cgroup[Symbol.asyncDispose]();
+  deepEqual(await findCgroups(cgroupName), [], "cgroups left behind");
+}
+
+/**
+ * Job cgroups beneath every cgroup named `name` (the runtime's layout:
+ * `<name>/<job>` on v1, `<name>/jobs/<job>` beside `<name>/server` on v2).
+ */
+async function jobCgroups(name: string): Promise<string[]> {
+  const found: string[] = [];
+  for (const dir of await findCgroups(name)) {
+    for (const sub of [dir, `${dir}/jobs`]) {
+      try {
+        for await (const entry of Deno.readDir(sub)) {
+          if (entry.isDirectory && !["jobs", "server"].includes(entry.name)) {
+            found.push(`${sub}/${entry.name}`);
+          }
+        }
+      } catch {
+        // no such directory (v1 has no jobs/)
+      }
+    }
+  }
+  return found;
+}
+
+/** Runs `fn` with a fresh data directory for runtimes in this process. */
 async function withDataDir(
   fn: (dataDir: string, cgroupName: string) => Promise<void>,
 ): Promise<void> {
@@ -60,66 +133,55 @@ async function withDataDir(
 }
 
 Deno.test("after a kill -9 of the server, every job is back: finished, still running, and still writing", async () => {
-  await withDataDir(async (dataDir, cgroupName) => {
-    const ids = await startThenCrash(dataDir, cgroupName, {
+  await withServerDir(async (server) => {
+    const ids = await server.startThenCrash({
       finished: "echo done; echo warn >&2",
       sleeper: "echo sleeping; exec sleep 1000",
       writer:
         "i=0; while [ $i -lt 40 ]; do echo line $i; i=$((i+1)); sleep 0.05; done; exit 7",
     }, async () => await new Promise((r) => setTimeout(r, 300)));
 
-    const runtime = await JobRuntime.open({ dataDir, cgroupName });
-    try {
-      deepEqual(runtime.list().length, 3);
-      const finished = runtime.get(ids.finished);
-      deepEqual(finished.info().state, "exited");
-      deepEqual(finished.info().owner, "tester");
-      const out = await collect(finished);
-      deepEqual([out.stdout, out.stderr], ["done\n", "warn\n"]);
+    // The restarted server stops the sleeper and follows the others to their end.
+    const report = await server.check([ids.sleeper]);
+    deepEqual(Object.keys(report).sort(), Object.values(ids).sort());
+    const finished = report[ids.finished];
+    deepEqual(finished.stateAtOpen, "exited");
+    deepEqual(finished.owner, "tester");
+    deepEqual([finished.stdout, finished.stderr], ["done\n", "warn\n"]);
 
-      // The writer went on while no server ran; it is followed to its end.
-      const writer = runtime.get(ids.writer);
-      const lines = (await collect(writer)).stdout.trim().split("\n");
-      deepEqual(lines.length, 40);
-      deepEqual(lines[39], "line 39");
-      const end = await writer.done;
-      deepEqual([end.state, end.exitCode], ["exited", 7]);
+    // The writer went on while no server ran; it is followed to its end.
+    const writer = report[ids.writer];
+    const lines = writer.stdout.trim().split("\n");
+    deepEqual(lines.length, 40);
+    deepEqual(lines[39], "line 39");
+    deepEqual([writer.end.state, writer.end.exitCode], ["exited", 7]);
 
-      const sleeper = runtime.get(ids.sleeper);
-      deepEqual(sleeper.info().state, "running");
-      const stopped = await sleeper.stop(0);
-      deepEqual(stopped.state, "stopped");
-    } finally {
-      await runtime.close({ graceMs: 0 });
-    }
+    const sleeper = report[ids.sleeper];
+    deepEqual(sleeper.stateAtOpen, "running");
+    deepEqual(sleeper.end.state, "stopped");
 
     // And once more: everything is final and the same.
-    const again = await JobRuntime.open({ dataDir, cgroupName });
-    try {
-      deepEqual(again.list().map((job) => job.info().state).sort(), [
-        "exited",
-        "exited",
-        "stopped",
-      ]);
-      deepEqual(
-        (await collect(again.get(ids.writer))).stdout.split("\n").length,
-        41,
-      );
-    } finally {
-      await again.close({ graceMs: 0 });
-    }
+    const again = await server.check();
+    deepEqual(
+      Object.values(again).map((job) => job.stateAtOpen).sort(),
+      ["exited", "exited", "stopped"],
+    );
+    deepEqual(again[ids.writer].stdout.split("\n").length, 41);
+    deepEqual(again[ids.writer].stdout, writer.stdout);
+    deepEqual(
+      [again[ids.finished].stdout, again[ids.finished].stderr],
+      ["done\n", "warn\n"],
+    );
   });
 });
 
 Deno.test("a running job whose launcher died with the server is killed and marked lost", async () => {
-  await withDataDir(async (dataDir, cgroupName) => {
+  await withServerDir(async (server) => {
     const marker = `4545.${Math.floor(Math.random() * 1e6)}`;
-    const ids = await startThenCrash(dataDir, cgroupName, {
-      victim: `exec sleep ${marker}`,
-    });
+    const ids = await server.startThenCrash({ victim: `exec sleep ${marker}` });
     // The launcher goes too (as when a service manager kills the whole service).
     const status = await Deno.readTextFile(
-      `${dataDir}/logs/${ids.victim}.status`,
+      `${server.dataDir}/logs/${ids.victim}.status`,
     );
     const launcher = Number(status.trim().split(" ")[2]);
     ok(launcher > 0, status);
@@ -137,17 +199,11 @@ Deno.test("a running job whose launcher died with the server is killed and marke
       await new Promise((r) => setTimeout(r, 20));
     }
     deepEqual(pgrep(), "", "the job outlived its launcher");
-    const runtime = await JobRuntime.open({ dataDir, cgroupName });
-    try {
-      const info = await runtime.get(ids.victim).done;
-      deepEqual(info.state, "lost");
-      match(info.error ?? "", /launcher/);
-    } finally {
-      await runtime.close({ graceMs: 0 });
-    }
-    const left = new Deno.Command("pgrep", { args: ["-f", `^sleep ${marker}`] })
-      .outputSync();
-    deepEqual(new TextDecoder().decode(left.stdout), "");
+    const report = await server.check();
+    const victim = report[ids.victim];
+    deepEqual(victim.end.state, "lost");
+    match(victim.end.error ?? "", /launcher/);
+    deepEqual(pgrep(), "");
   });
 });
 

@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { ensureDevCerts } from "../../certs/dev_certs.ts";
+import { OwnCgroup } from "../_own_cgroup.ts";
 import { concat, connect } from "./client.ts";
 
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
@@ -36,7 +37,9 @@ Deno.test("main.ts serves, survives garbage and disconnects, and exits 0 on SIGT
   await Deno.chmod(root, 0o711);
   const certs = join(root, "certs");
   await ensureDevCerts(certs);
-  const child = new Deno.Command(Deno.execPath(), {
+  // The server owns its cgroup (on cgroup v2 it refuses to share the test's).
+  await using cgroup = await OwnCgroup.create();
+  const child = cgroup.command(Deno.execPath(), {
     args: [
       "run",
       "-A",

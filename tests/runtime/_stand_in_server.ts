@@ -1,0 +1,68 @@
+// A server stand-in for restart tests, run as a child process (in a cgroup of
+// its own, see tests/_own_cgroup.ts) so that it can crash and be restarted
+// like a service. Opens a runtime on the data directory and cgroup name given
+// as the first two arguments, then by mode:
+//
+//   start <dataDir> <cgroupName> <scripts>   starts the jobs named in the JSON
+//       object name -> shell script, prints their ids as one JSON line
+//       (name -> id), then waits to be killed
+//   check <dataDir> <cgroupName> <stop>      prints a JSON report (below) of
+//       every job it found: the jobs whose ids the JSON array `stop` names are
+//       stopped, the others followed to their end; then closes the runtime
+//   clean <dataDir> <cgroupName>             stops whatever still runs, closes
+import { type JobInfo, JobRuntime } from "../../lib/mod.ts";
+import { collect } from "./_runtime.ts";
+
+/** What `check` found of one job. */
+export interface CheckedJob {
+  owner: string;
+  /** The state right after the runtime opened. */
+  stateAtOpen: JobInfo["state"];
+  stdout: string;
+  stderr: string;
+  /** The job once over: stopped, or followed to its end. */
+  end: Pick<JobInfo, "state" | "exitCode" | "error">;
+}
+
+/** The report `check` prints: jobs by id. */
+export type CheckReport = Record<string, CheckedJob>;
+
+const [mode, dataDir, cgroupName, arg] = Deno.args;
+const runtime = await JobRuntime.open({ dataDir, cgroupName });
+if (mode === "start") {
+  const ids: Record<string, string> = {};
+  const scripts = JSON.parse(arg) as Record<string, string>;
+  for (const [name, script] of Object.entries(scripts)) {
+    const job = await runtime.start({
+      owner: "tester",
+      command: "sh",
+      args: ["-c", script],
+    });
+    ids[name] = job.id;
+  }
+  console.log(JSON.stringify(ids));
+  await new Promise(() => {});
+} else if (mode === "check") {
+  const stop = JSON.parse(arg) as string[];
+  const report: CheckReport = {};
+  const jobs = runtime.list();
+  const opened = jobs.map((job) => job.info());
+  for (const [i, job] of jobs.entries()) {
+    const stopped = stop.includes(job.id) ? await job.stop(0) : undefined;
+    const { stdout, stderr } = await collect(job);
+    const end = stopped ?? await job.done;
+    report[job.id] = {
+      owner: opened[i].owner,
+      stateAtOpen: opened[i].state,
+      stdout,
+      stderr,
+      end: { state: end.state, exitCode: end.exitCode, error: end.error },
+    };
+  }
+  await runtime.close({ graceMs: 0 });
+  console.log(JSON.stringify(report));
+} else if (mode === "clean") {
+  await runtime.close({ graceMs: 0 });
+} else {
+  throw new Error(`unknown mode ${mode}`);
+}
