@@ -52,6 +52,7 @@ export class OutputLog {
   #trimming: Partial<Record<StreamName, Promise<void>>> = {};
   #checked: Record<StreamName, number> = { stdout: 0, stderr: 0 };
   #capError: string | undefined;
+  #sized: { generation: number; sizes: Record<StreamName, number> } | undefined;
 
   private constructor(files: OutputFiles, cap?: number) {
     this.files = files;
@@ -134,9 +135,16 @@ export class OutputLog {
     return { bytes: this.#cap, error: this.#capError };
   }
 
-  /** Bytes written so far to each stream. */
+  /** Bytes written so far to each stream (read from disk only when something changed). */
   sizes(): Record<StreamName, number> {
-    return { stdout: this.#size("stdout"), stderr: this.#size("stderr") };
+    if (this.#sized?.generation !== this.#generation) {
+      const sizes = {
+        stdout: this.#size("stdout"),
+        stderr: this.#size("stderr"),
+      };
+      this.#sized = { generation: this.#generation, sizes };
+    }
+    return { ...this.#sized.sizes };
   }
 
   /** Tells the log that `stream` grew; wakes readers. */

@@ -111,8 +111,11 @@ export function serviceDefinition(
 function serializer(schema: DescMessage) {
   // create() returns a message of this schema as it is and builds one from a
   // plain init object, so clients may pass either.
-  return (message: MessageShape<DescMessage>) =>
-    Buffer.from(toBinary(schema, create(schema, message)));
+  return (message: MessageShape<DescMessage>) => {
+    const bytes = toBinary(schema, create(schema, message));
+    // A view, not a copy: chunks of job output are large.
+    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  };
 }
 
 function deserializer(schema: DescMessage) {

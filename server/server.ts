@@ -123,10 +123,13 @@ export async function startServer(options: ServerOptions): Promise<JobServer> {
   ) => {
     log({ msg: "shutting down" });
     health.shutdown();
+    // Jobs first: their followers' Logs streams then end normally, before
+    // the server sends GOAWAY (Deno's HTTP/2 can abort on GOAWAY with many
+    // streams still open).
+    await options.runtime.close({ graceMs });
     const drained = new Promise<void>((resolve) =>
       server.tryShutdown(() => resolve())
     );
-    await options.runtime.close({ graceMs });
     let timer: ReturnType<typeof setTimeout> | undefined;
     const late = new Promise<"late">((resolve) => {
       timer = setTimeout(() => resolve("late"), drainMs);
