@@ -40,7 +40,10 @@ export class OwnCgroup implements AsyncDisposable {
       ...options,
       args: [
         "-c",
-        'echo $$ >"$0/cgroup.procs" && exec "$@"',
+        'echo $$ 2>/dev/null >"$0/cgroup.procs" || {\n' +
+        '  echo "cannot join cgroup $0 (on v2: does it enable controllers' +
+        ' for its children, or is it gone?)" >&2; exit 125; }\n' +
+        'exec "$@"',
         this.dir,
         cmd,
         ...options.args ?? [],
