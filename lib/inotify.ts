@@ -1,3 +1,5 @@
+import { cString, lastError, libc } from "./libc.ts";
+
 /** inotify event bits (linux/inotify.h). */
 export const IN_MODIFY = 0x002;
 export const IN_CLOSE_WRITE = 0x008;
@@ -11,21 +13,6 @@ const IN_CLOEXEC = 0o2000000;
  * 100,000 small writes costs a few hundred events, not 100,000. */
 const BATCH_MS = 5;
 const WAKE_FILE = ".wake";
-
-let libc: ReturnType<typeof openLibc> | undefined;
-
-function openLibc() {
-  return Deno.dlopen("libc.so.6", {
-    inotify_init1: { parameters: ["i32"], result: "i32" },
-    inotify_add_watch: { parameters: ["i32", "buffer", "u32"], result: "i32" },
-    read: {
-      parameters: ["i32", "buffer", "usize"],
-      result: "isize",
-      nonblocking: true,
-    },
-    close: { parameters: ["i32"], result: "i32" },
-  });
-}
 
 /**
  * One inotify watch on one directory, read directly (Deno.dlopen of libc)
@@ -52,14 +39,14 @@ export class DirectoryWatcher {
     onEvent: (name: string, mask: number) => void,
     mask = IN_MODIFY | IN_CREATE | IN_MOVED_TO | IN_CLOSE_WRITE,
   ) {
-    libc ??= openLibc();
+    const c = libc();
     this.#dir = dir;
-    const fd = libc.symbols.inotify_init1(IN_CLOEXEC);
-    if (fd < 0) throw new Error(`inotify_init1 failed for ${dir}`);
-    const path = new TextEncoder().encode(`${dir}\0`);
-    if (libc.symbols.inotify_add_watch(fd, path, mask) < 0) {
-      libc.symbols.close(fd);
-      throw new Error(`inotify_add_watch failed for ${dir}`);
+    const fd = c.inotify_init1(IN_CLOEXEC);
+    if (fd < 0) throw new Error(`inotify_init1 for ${dir}: ${lastError()}`);
+    if (c.inotify_add_watch(fd, cString(dir), mask) < 0) {
+      const why = lastError();
+      c.close(fd);
+      throw new Error(`inotify_add_watch ${dir}: ${why}`);
     }
     this.#fd = fd;
     this.#done = this.#run(onEvent);
@@ -78,14 +65,14 @@ export class DirectoryWatcher {
   }
 
   async #run(onEvent: (name: string, mask: number) => void): Promise<void> {
-    const lib = libc!;
+    const c = libc();
     const buffer = new Uint8Array(64 * 1024);
     const view = new DataView(buffer.buffer);
     const decoder = new TextDecoder();
     try {
       while (!this.#closed) {
         const n = Number(
-          await lib.symbols.read(this.#fd, buffer, BigInt(buffer.length)),
+          await c.read(this.#fd, buffer, BigInt(buffer.length)),
         );
         if (n <= 0 || this.#closed) break;
         for (let at = 0; at + 16 <= n;) {
@@ -100,7 +87,7 @@ export class DirectoryWatcher {
         await new Promise((resolve) => setTimeout(resolve, BATCH_MS));
       }
     } finally {
-      lib.symbols.close(this.#fd);
+      c.close(this.#fd);
     }
   }
 }

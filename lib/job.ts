@@ -143,7 +143,7 @@ export class Job {
         }`;
       });
     }
-    await this.#log.trimToCap();
+    this.#log.trimToCap();
     this.#log.finish();
     info.endedAt = new Date();
     if (!status) info.state = "lost";

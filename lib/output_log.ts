@@ -49,7 +49,6 @@ export class OutputLog {
   #waiters = new Set<() => void>();
   #cap: number | undefined;
   #dropped: Record<StreamName, number> = { stdout: 0, stderr: 0 };
-  #trimming: Partial<Record<StreamName, Promise<void>>> = {};
   #checked: Record<StreamName, number> = { stdout: 0, stderr: 0 };
   #capError: string | undefined;
   #sized: { generation: number; sizes: Record<StreamName, number> } | undefined;
@@ -220,47 +219,43 @@ export class OutputLog {
 
   /** Drops the oldest output of `stream` once it holds more than the cap (plus slack). */
   #enforceCap(stream: StreamName): void {
-    if (this.#cap === undefined || this.#capError || this.#trimming[stream]) {
-      return;
-    }
+    if (this.#cap === undefined || this.#capError) return;
     const now = performance.now();
     if (now - this.#checked[stream] < CAP_CHECK_MS) return;
     this.#checked[stream] = now;
-    if (this.#size(stream) - this.#dropped[stream] <= this.#cap * SLACK) return;
-    this.#trimming[stream] = this.#trim(stream).finally(() => {
-      this.#trimming[stream] = undefined;
-      // The job may have written a lot meanwhile.
-      this.#checked[stream] = 0;
-      if (!this.#complete) this.#enforceCap(stream);
-    });
+    if (this.#size(stream) - this.#dropped[stream] > this.#cap * SLACK) {
+      this.#trim(stream);
+    }
   }
 
   /**
    * Brings each stream down to the cap, exactly (block-rounded): once the job
    * ended, so that what stays on disk is what the status says.
    */
-  async trimToCap(): Promise<void> {
+  trimToCap(): void {
+    if (this.#cap === undefined) return;
     for (const stream of ["stdout", "stderr"] as const) {
-      await this.#trimming[stream];
-      if (this.#cap !== undefined && !this.#capError) await this.#trim(stream);
+      if (!this.#capError) this.#trim(stream);
     }
   }
 
   /** Punches out everything of `stream` before its last `cap` bytes. */
-  async #trim(stream: StreamName): Promise<void> {
+  #trim(stream: StreamName): void {
     const from = this.#dropped[stream];
     const upTo = Math.floor((this.#size(stream) - this.#cap!) / BLOCK) * BLOCK;
     if (upTo <= from) return;
-    // Readers skip the range from now on, before its blocks become zeros.
-    this.#dropped[stream] = upTo;
-    this.#record(`d ${CODE[stream]} ${upTo}`);
     try {
-      await punchHole(this.files[stream], from, upTo - from);
+      punchHole(this.files[stream], from, upTo - from);
     } catch (err) {
       this.#capError = `output cap not enforced: ${
         err instanceof Error ? err.message : err
       }`;
+      return;
     }
+    // Synchronous: no reader ran between the punch and this line, and a read
+    // that was under way is cut at the new start when it returns.
+    this.#dropped[stream] = upTo;
+    this.#record(`d ${CODE[stream]} ${upTo}`);
   }
 
   #record(line: string): void {

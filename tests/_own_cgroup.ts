@@ -10,6 +10,15 @@
 
 const ROOT = "/sys/fs/cgroup";
 
+function existsSync(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** A fresh cgroup for child processes, removed with everything in it on dispose. */
 export class OwnCgroup implements AsyncDisposable {
   /** The cgroup directory, or undefined where children stay in the test's cgroups. */
@@ -33,9 +42,20 @@ export class OwnCgroup implements AsyncDisposable {
     return new OwnCgroup(dir);
   }
 
-  /** A command that runs `cmd` inside this cgroup (the shell execs it, keeping the pid). */
-  command(cmd: string, options: Deno.CommandOptions = {}): Deno.Command {
+  /**
+   * A command that runs `cmd` inside this cgroup (the shell execs it, keeping
+   * the pid), or inside its sub-cgroup `leaf` when that exists — where a
+   * service manager restarts a server whose cgroup now enables controllers.
+   */
+  command(
+    cmd: string,
+    options: Deno.CommandOptions = {},
+    leaf?: string,
+  ): Deno.Command {
     if (this.dir === undefined) return new Deno.Command(cmd, options);
+    const dir = leaf && existsSync(`${this.dir}/${leaf}`)
+      ? `${this.dir}/${leaf}`
+      : this.dir;
     return new Deno.Command("sh", {
       ...options,
       args: [
@@ -44,7 +64,7 @@ export class OwnCgroup implements AsyncDisposable {
         '  echo "cannot join cgroup $0 (on v2: does it enable controllers' +
         ' for its children, or is it gone?)" >&2; exit 125; }\n' +
         'exec "$@"',
-        this.dir,
+        dir,
         cmd,
         ...options.args ?? [],
       ],

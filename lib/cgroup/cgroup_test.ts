@@ -45,8 +45,12 @@ async function withJob(
       const spawn = async (script: string) => {
         const spawned = spawnIn(job, script);
         children.push(spawned);
+        // A short script may join, run and exit before a look at the cgroup
+        // (slow machines, the VM): its result then tells how it went.
+        let ended = false;
+        spawned.result.finally(() => ended = true).catch(() => {});
         await waitUntil(
-          async () => (await job.pids()).includes(spawned.pid),
+          async () => ended || (await job.pids()).includes(spawned.pid),
           "the child to join",
         );
         return spawned;

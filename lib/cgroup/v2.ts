@@ -10,6 +10,10 @@
 //
 // <own> gets the controllers enabled in its subtree_control too, which needs
 // it to hold no process but ours: run jobworker in a delegated cgroup.
+// Once that is done no process may join <own> any more, so a server that
+// starts inside <own>/<name>/server (where a service manager restarts it, or
+// where the previous server's launchers still are) takes <own> as its own:
+// the layout, and the jobs of the previous server in it, stay the same.
 
 import type { Limits } from "../limits.ts";
 import { JobError } from "../errors.ts";
@@ -76,6 +80,8 @@ export class CgroupV2Driver implements CgroupDriver {
     io: IoDevices,
   ): Promise<CgroupV2Driver> {
     checkName(name);
+    const leaf = `/${name}/server`;
+    if (own.endsWith(leaf)) own = own.slice(0, -leaf.length) || "/";
     const offered = (await readOptional(`${own}/cgroup.controllers`) ?? "")
       .trim().split(/\s+/);
     const controllers = [...V2_REQUIRED, "io"].filter((c) =>

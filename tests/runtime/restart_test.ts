@@ -29,12 +29,14 @@ interface ServerDir {
  */
 async function withServerDir(fn: (dir: ServerDir) => Promise<void>) {
   await using cgroup = await OwnCgroup.create();
+  // Each server starts where a service manager would put it: the first in
+  // the delegated cgroup, later ones in the leaf the first one made.
   const server = (mode: string, ...args: string[]) =>
     cgroup.command(Deno.execPath(), {
       args: ["run", "-A", STAND_IN, mode, dataDir, cgroupName, ...args],
       stdout: "piped",
       stderr: "inherit",
-    });
+    }, `${cgroupName}/server`);
   const run = async (mode: string, ...args: string[]) => {
     const out = await server(mode, ...args).output();
     if (!out.success) {

@@ -38,8 +38,11 @@ const Client = grpc.makeGenericClientConstructor(
 /** A connected test client; `close()` releases the channel. */
 export interface TestClient {
   call<K extends UnaryName>(method: K, request: In<K>): Promise<Out<K>>;
-  /** Starts a Logs call; the caller reads or cancels it. */
-  logs(request: In<"logs">): grpc.ClientReadableStream<LogsResponse>;
+  /** Starts a Logs call (deadline: 60 s unless given); the caller reads or cancels it. */
+  logs(
+    request: In<"logs">,
+    deadlineMs?: number,
+  ): grpc.ClientReadableStream<LogsResponse>;
   /** Reads a whole Logs call and concatenates its data. */
   readLogs(request: In<"logs">): Promise<Uint8Array>;
   readonly raw: grpc.Client;
@@ -79,8 +82,11 @@ export function connect(address: string, ca: string, client: Pem): TestClient {
         )
       );
     },
-    logs(request) {
-      return untyped.logs(request, { deadline: deadline() });
+    logs(request, deadlineMs) {
+      const until = deadlineMs === undefined
+        ? deadline()
+        : Date.now() + deadlineMs;
+      return untyped.logs(request, { deadline: until });
     },
     async readLogs(request) {
       const parts: Uint8Array[] = [];

@@ -19,11 +19,11 @@ Deno.test("a paused Logs client does not make the server buffer the job's output
     // Room for the page cache of the output file.
     limits: { memoryBytes: 2048n * BigInt(MiB) },
   });
-  const call = admin.logs({
-    jobId: job!.id,
-    follow: true,
-    streams: [OutputStream.STDOUT],
-  });
+  // Emulated machines (the cgroup v2 VM) stream slowly: allow minutes.
+  const call = admin.logs(
+    { jobId: job!.id, follow: true, streams: [OutputStream.STDOUT] },
+    10 * 60_000,
+  );
   let received = 0;
   const first = new Promise<void>((resolve) =>
     call.once("data", () => resolve())

@@ -1,0 +1,42 @@
+/**
+ * The few libc calls Deno has no API for (inotify, fallocate), through one
+ * lazily opened `Deno.dlopen` of the C library.
+ */
+const SYMBOLS = {
+  inotify_init1: { parameters: ["i32"], result: "i32" },
+  inotify_add_watch: { parameters: ["i32", "buffer", "u32"], result: "i32" },
+  read: {
+    parameters: ["i32", "buffer", "usize"],
+    result: "isize",
+    nonblocking: true,
+  },
+  open: { parameters: ["buffer", "i32", "u32"], result: "i32" },
+  fallocate: { parameters: ["i32", "i32", "i64", "i64"], result: "i32" },
+  close: { parameters: ["i32"], result: "i32" },
+  __errno_location: { parameters: [], result: "pointer" },
+  strerror: { parameters: ["i32"], result: "pointer" },
+} as const;
+
+let lib: Deno.DynamicLibrary<typeof SYMBOLS> | undefined;
+
+/** The C library's symbols used here. */
+export function libc(): Deno.DynamicLibrary<typeof SYMBOLS>["symbols"] {
+  lib ??= Deno.dlopen("libc.so.6", SYMBOLS);
+  return lib.symbols;
+}
+
+/** A NUL-terminated path for libc. */
+export function cString(text: string): Uint8Array<ArrayBuffer> {
+  return new TextEncoder().encode(`${text}\0`);
+}
+
+/** The message of the calling thread's errno (after a failed synchronous call). */
+export function lastError(): string {
+  const c = libc();
+  const location = c.__errno_location();
+  const errno = location ? new Deno.UnsafePointerView(location).getInt32() : 0;
+  const message = c.strerror(errno);
+  return message
+    ? Deno.UnsafePointerView.getCString(message)
+    : `errno ${errno}`;
+}
