@@ -153,11 +153,16 @@ export class CgroupV2Driver implements CgroupDriver {
     if (!isRoot) {
       const siblings = await childCgroups(this.#own);
       if (siblings.some((c) => `${this.#own}/${c}` !== this.#base)) return;
+      // Controllers in <own> that we did not enable (a restarted server, or
+      // someone else's) keep us out of <own>: then the layout stays whole,
+      // for the next server to find.
+      const enabled =
+        (await readOptional(`${this.#own}/cgroup.subtree_control`) ?? "")
+          .trim().split(/\s+/).filter(Boolean);
+      if (enabled.some((c) => !this.#addedAtOwn.includes(c))) return;
       await disable(this.#base, this.#controllers);
       await disable(this.#own, this.#addedAtOwn);
       this.#addedAtOwn = [];
-      const left = await readOptional(`${this.#own}/cgroup.subtree_control`);
-      if (left?.trim()) return;
     }
     if (await isIn(`${this.#base}/server`)) {
       await writeValue(`${this.#own}/cgroup.procs`, String(Deno.pid));
