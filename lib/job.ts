@@ -145,6 +145,8 @@ export class Job {
     }
     this.#log.trimToCap();
     this.#log.finish();
+    const full = this.#log.diskFull();
+    if (full) info.error ??= full;
     info.endedAt = new Date();
     if (!status) info.state = "lost";
     else if (this.#stopping) info.state = "stopped";

@@ -15,6 +15,7 @@ const SYMBOLS = {
   close: { parameters: ["i32"], result: "i32" },
   __errno_location: { parameters: [], result: "pointer" },
   strerror: { parameters: ["i32"], result: "pointer" },
+  statvfs: { parameters: ["buffer", "buffer"], result: "i32" },
 } as const;
 
 let lib: Deno.DynamicLibrary<typeof SYMBOLS> | undefined;
@@ -39,4 +40,14 @@ export function lastError(): string {
   return message
     ? Deno.UnsafePointerView.getCString(message)
     : `errno ${errno}`;
+}
+
+/** Bytes an unprivileged writer can still write on the filesystem of `path` (statvfs f_bavail × f_frsize). */
+export function freeBytes(path: string): number {
+  // struct statvfs on 64-bit Linux: f_bsize, f_frsize, f_blocks, f_bfree, f_bavail, ...
+  const buffer = new BigUint64Array(16);
+  if (libc().statvfs(cString(path), new Uint8Array(buffer.buffer)) < 0) {
+    throw new Error(`statvfs ${path}: ${lastError()}`);
+  }
+  return Number(buffer[4] * buffer[1]);
 }

@@ -1,10 +1,13 @@
 import type { StreamName } from "./job_info.ts";
+import { freeBytes } from "./libc.ts";
 import { punchHole } from "./punch_hole.ts";
 
 /** Block size to which dropped ranges are rounded (holes are punched per block). */
 const BLOCK = 4096;
 /** The cap is enforced when a stream holds this much more than it. */
 const SLACK = 1.25;
+/** Below this much free space the output's filesystem counts as full. */
+const FULL_BELOW = 64 * 1024;
 /** At most one size check per stream in this many ms while a job writes. */
 const CAP_CHECK_MS = 50;
 
@@ -168,6 +171,20 @@ export class OutputLog {
         this.notify(stream);
       }
     }
+  }
+
+  /**
+   * Why the job's output may be incomplete when the filesystem holding it is
+   * full now (the job's own writes then failed with ENOSPC), else undefined.
+   */
+  diskFull(): string | undefined {
+    try {
+      if (freeBytes(this.files.stdout) >= FULL_BELOW) return undefined;
+    } catch {
+      return undefined;
+    }
+    const dir = this.files.stdout.slice(0, this.files.stdout.lastIndexOf("/"));
+    return `output may be truncated: the file system of ${dir} is full`;
   }
 
   /** Wakes readers without saying which stream changed (e.g. after lost events). */
