@@ -111,7 +111,10 @@ export function connect(credentials: Credentials): JobWorkerClient {
     whoAmI: () => unary("whoAmI", {}),
     logs: (request, signal) => logs(client, request, signal),
     close: () => client.close(),
-    [Symbol.dispose]: () => client.close(),
+    // At the end of a command the process exits and the kernel closes the
+    // connection: no HTTP/2 GOAWAY for the server to receive, which can
+    // abort a Deno 2.9 server (denoland/deno#36788).
+    [Symbol.dispose]: () => {},
   };
 }
 

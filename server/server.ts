@@ -30,6 +30,7 @@ import {
   MutualTlsCredentials,
   refuseAfterHandshake,
   type TlsPem,
+  trackConnections,
 } from "./tls.ts";
 
 /** How to run a {@link JobServer}. */
@@ -48,6 +49,13 @@ export interface CloseOptions {
   graceMs?: number;
   /** How long in-flight calls may take once the jobs are over. */
   drainMs?: number;
+  /**
+   * Close the connections without an HTTP/2 GOAWAY once the jobs are over.
+   * Deno 2.9's HTTP/2 can abort the process that receives a GOAWAY on a
+   * session that served many calls (denoland/deno#36788); tests, whose
+   * clients share the server's process, use this.
+   */
+  abortConnections?: boolean;
 }
 
 /** A listening server. */
@@ -115,11 +123,13 @@ export async function startServer(options: ServerOptions): Promise<JobServer> {
     )
   );
   refuseAfterHandshake(server, (der) => checkClientCertificate(der));
+  const connections = trackConnections(server);
   log({ msg: "listening", address: options.listen, port });
 
   let closing: Promise<void> | undefined;
   const close = async (
-    { graceMs = DEFAULT_GRACE_MS, drainMs = 5_000 }: CloseOptions = {},
+    { graceMs = DEFAULT_GRACE_MS, drainMs = 5_000, abortConnections = false }:
+      CloseOptions = {},
   ) => {
     log({ msg: "shutting down" });
     health.shutdown();
@@ -127,6 +137,9 @@ export async function startServer(options: ServerOptions): Promise<JobServer> {
     // the server sends GOAWAY (Deno's HTTP/2 can abort on GOAWAY with many
     // streams still open).
     await options.runtime.close({ graceMs });
+    if (abortConnections) {
+      for (const socket of connections) socket.destroy();
+    }
     const drained = new Promise<void>((resolve) =>
       server.tryShutdown(() => resolve())
     );

@@ -61,20 +61,46 @@ export function refuseAfterHandshake(
   server: grpc.Server,
   check: (der: Uint8Array | undefined) => unknown,
 ): void {
-  const listeners =
+  for (const listener of tlsListeners(server)) {
+    listener.prependListener("secureConnection", (socket) => {
+      try {
+        const raw = socket.getPeerCertificate()?.raw;
+        check(raw ? new Uint8Array(raw) : undefined);
+      } catch {
+        socket.destroy();
+      }
+    });
+  }
+}
+
+type TlsListener = {
+  on(event: "secureConnection", fn: (socket: TLSSocket) => void): void;
+  prependListener(
+    event: "secureConnection",
+    fn: (socket: TLSSocket) => void,
+  ): void;
+};
+
+/** The TLS servers under a bound grpc-js server (kept private by grpc-js). */
+function tlsListeners(server: grpc.Server): TlsListener[] {
+  const servers =
     (server as unknown as { http2Servers?: Map<unknown, unknown> })
       .http2Servers;
-  for (const listener of listeners?.keys() ?? []) {
-    (listener as {
-      prependListener(event: string, fn: (socket: TLSSocket) => void): void;
-    })
-      .prependListener("secureConnection", (socket) => {
-        try {
-          const raw = socket.getPeerCertificate()?.raw;
-          check(raw ? new Uint8Array(raw) : undefined);
-        } catch {
-          socket.destroy();
-        }
-      });
+  return [...servers?.keys() ?? []] as TlsListener[];
+}
+
+/**
+ * Keeps the set of open TLS connections of `server` (call after binding),
+ * so that they can be closed without an HTTP/2 GOAWAY; see
+ * {@link JobServer.close}.
+ */
+export function trackConnections(server: grpc.Server): Set<TLSSocket> {
+  const sockets = new Set<TLSSocket>();
+  for (const listener of tlsListeners(server)) {
+    listener.on("secureConnection", (socket) => {
+      sockets.add(socket);
+      socket.once("close", () => sockets.delete(socket));
+    });
   }
+  return sockets;
 }

@@ -80,8 +80,14 @@ export async function startTestServer(
     });
     const address = `localhost:${server.port}`;
     const close = async () => {
+      // Connections go first, without GOAWAY (see abortConnections); the
+      // clients then have nothing left to close.
+      await server.close({
+        graceMs: 1_000,
+        drainMs: 2_000,
+        abortConnections: true,
+      });
       clients.forEach((client) => client.close());
-      await server.close({ graceMs: 1_000, drainMs: 2_000 });
       await Deno.remove(root, { recursive: true }).catch(() => {});
     };
     return {

@@ -29,10 +29,15 @@ mount -t devtmpfs devtmpfs /dev
 mkdir -p /dev/pts /dev/shm
 mount -t devpts -o gid=5,mode=620,ptmxmode=666 devpts /dev/pts
 mount -t tmpfs -o mode=1777 tmpfs /dev/shm
-mount -t tmpfs -o mode=1777 tmpfs /tmp
 mount -t tmpfs -o mode=755 tmpfs /run
 [ -f /jw/env ] || fail "no /jw/env in the initramfs"
 . /jw/env
+# The project sits at its host path; a clone under /tmp (as CI may make)
+# would vanish under a tmpfs there, and the initramfs root is writable anyway.
+case "$JW_PROJECT_DIR/" in
+  /tmp/*) chmod 1777 /tmp ;;
+  *) mount -t tmpfs -o mode=1777 tmpfs /tmp ;;
+esac
 step "kernel $(uname -r) up"
 
 for m in $(cat /etc/jw-modules); do
