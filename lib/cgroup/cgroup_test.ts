@@ -175,11 +175,7 @@ Deno.test("the driver's parent cgroup sits beneath the server's own cgroup", asy
       assert.deepEqual(await driver.list(), ["job1"]);
       for (const file of job.procsFiles) {
         assert.ok(
-          file.endsWith(
-            `/${name}/${
-              file.includes("/jobs/") ? "jobs/" : ""
-            }job1/cgroup.procs`,
-          ),
+          file.endsWith(`/${name}/job1/cgroup.procs`),
         );
       }
       await assert.rejects(
@@ -395,9 +391,9 @@ Deno.test({
     try {
       assert.equal(
         await ownCgroup(),
-        `${before}/${name}/server`.replace(/^\/\//, "/"),
+        `${before}/${name}-server`.replace(/^\/\//, "/"),
       );
-      assert.ok(driver.root.endsWith(`/${name}/jobs`));
+      assert.ok(driver.root.endsWith(`/${name}`));
       const control = await Deno.readTextFile(
         `${driver.root}/cgroup.subtree_control`,
       );
@@ -408,8 +404,9 @@ Deno.test({
       await driver.close();
     }
     assert.equal(await ownCgroup(), before);
+    await assert.rejects(Deno.stat(driver.root), Deno.errors.NotFound);
     await assert.rejects(
-      Deno.stat(driver.root.replace(/\/jobs$/, "")),
+      Deno.stat(`${driver.root}-server`),
       Deno.errors.NotFound,
     );
   },

@@ -2,18 +2,18 @@
 // controllers for its children, not both, so the server leaves its own
 // cgroup for a leaf of its own:
 //
-//   <own>/                  the server's cgroup at start, delegated to it
-//     <name>/               subtree_control: cpu memory pids [io]
-//       server/             leaf holding the jobworker process (Deno.pid only)
-//       jobs/               subtree_control: cpu memory pids [io]; driver.root
-//         <job id>/         one job
+//   <own>/                  the server's cgroup at start, delegated to it;
+//                           subtree_control: cpu memory pids [io]
+//     <name>-server/        leaf holding the jobworker process (and launchers)
+//     <name>/               subtree_control: cpu memory pids [io]; driver.root
+//       <job id>/           one job
 //
-// <own> gets the controllers enabled in its subtree_control too, which needs
-// it to hold no process but ours: run jobworker in a delegated cgroup.
-// Once that is done no process may join <own> any more, so a server that
-// starts inside <own>/<name>/server (where a service manager restarts it, or
-// where the previous server's launchers still are) takes <own> as its own:
-// the layout, and the jobs of the previous server in it, stay the same.
+// <own> gets the controllers enabled in its subtree_control, which needs it
+// to hold no process but ours: run jobworker in a delegated cgroup. Once that
+// is done no process may join <own> any more, so a server that starts inside
+// <own>/<name>-server takes <own> as its own: that is where a restart must
+// put it (systemd: Delegate=yes with DelegateSubgroup=<name>-server), and
+// the layout, with the jobs of the previous server, stays the same.
 
 import type { Limits } from "../limits.ts";
 import { JobError } from "../errors.ts";
@@ -54,7 +54,7 @@ export class CgroupV2Driver implements CgroupDriver {
   readonly version = 2 as const;
   readonly root: string;
   readonly #own: string;
-  readonly #base: string;
+  readonly #leaf: string;
   readonly #controllers: string[];
   readonly #io: IoDevices;
   /** Controllers this driver enabled in `<own>`'s subtree_control. */
@@ -67,8 +67,8 @@ export class CgroupV2Driver implements CgroupDriver {
     io: IoDevices,
   ) {
     this.#own = own;
-    this.#base = `${own}/${name}`;
-    this.root = `${this.#base}/jobs`;
+    this.#leaf = `${own}/${name}-server`;
+    this.root = `${own}/${name}`;
     this.#controllers = controllers;
     this.#io = io;
   }
@@ -80,7 +80,7 @@ export class CgroupV2Driver implements CgroupDriver {
     io: IoDevices,
   ): Promise<CgroupV2Driver> {
     checkName(name);
-    const leaf = `/${name}/server`;
+    const leaf = `/${name}-server`;
     if (own.endsWith(leaf)) own = own.slice(0, -leaf.length) || "/";
     const offered = (await readOptional(`${own}/cgroup.controllers`) ?? "")
       .trim().split(/\s+/);
@@ -112,11 +112,10 @@ export class CgroupV2Driver implements CgroupDriver {
         }); ${DELEGATE_HINT}`,
       );
     }
-    await Deno.mkdir(`${this.#base}/server`, { recursive: true });
+    await Deno.mkdir(this.#leaf, { recursive: true });
     await Deno.mkdir(this.root, { recursive: true });
-    await writeValue(`${this.#base}/server/cgroup.procs`, String(Deno.pid));
+    await writeValue(`${this.#leaf}/cgroup.procs`, String(Deno.pid));
     this.#addedAtOwn = await enable(this.#own, this.#controllers);
-    await enable(this.#base, this.#controllers);
     await enable(this.root, this.#controllers);
   }
 
@@ -142,33 +141,30 @@ export class CgroupV2Driver implements CgroupDriver {
    * Removes the layout if no job cgroup is left. The server moves back to
    * `<own>` only when that is safe: `<own>` is the root cgroup, or it has no
    * other child cgroup and no controllers enabled but ours (which are then
-   * disabled again). Otherwise the server stays in `<name>/server` and the
-   * layout stays, since a process cannot live in a cgroup that enables
-   * controllers for its children.
+   * disabled again). Otherwise the server stays in `<name>-server` and the
+   * layout stays for the next server, since a process cannot live in a
+   * cgroup that enables controllers for its children.
    */
   async close(): Promise<void> {
     await removeIfEmpty(this.root);
-    if ((await childCgroups(this.#base)).some((c) => c !== "server")) return;
+    if (await exists(this.root)) return;
     const isRoot = !await exists(`${this.#own}/cgroup.type`);
     if (!isRoot) {
       const siblings = await childCgroups(this.#own);
-      if (siblings.some((c) => `${this.#own}/${c}` !== this.#base)) return;
+      if (siblings.some((c) => `${this.#own}/${c}` !== this.#leaf)) return;
       // Controllers in <own> that we did not enable (a restarted server, or
-      // someone else's) keep us out of <own>: then the layout stays whole,
-      // for the next server to find.
+      // someone else's) keep us out of <own>.
       const enabled =
         (await readOptional(`${this.#own}/cgroup.subtree_control`) ?? "")
           .trim().split(/\s+/).filter(Boolean);
       if (enabled.some((c) => !this.#addedAtOwn.includes(c))) return;
-      await disable(this.#base, this.#controllers);
       await disable(this.#own, this.#addedAtOwn);
       this.#addedAtOwn = [];
     }
-    if (await isIn(`${this.#base}/server`)) {
+    if (await isIn(this.#leaf)) {
       await writeValue(`${this.#own}/cgroup.procs`, String(Deno.pid));
     }
-    await removeIfEmpty(`${this.#base}/server`);
-    await removeIfEmpty(this.#base);
+    await removeIfEmpty(this.#leaf);
   }
 }
 

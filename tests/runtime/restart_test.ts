@@ -36,7 +36,7 @@ async function withServerDir(fn: (dir: ServerDir) => Promise<void>) {
       args: ["run", "-A", STAND_IN, mode, dataDir, cgroupName, ...args],
       stdout: "piped",
       stderr: "inherit",
-    }, `${cgroupName}/server`);
+    }, `${cgroupName}-server`);
   const run = async (mode: string, ...args: string[]) => {
     const out = await server(mode, ...args).output();
     if (!out.success) {
@@ -97,22 +97,14 @@ async function withServerDir(fn: (dir: ServerDir) => Promise<void>) {
 }
 
 /**
- * Job cgroups beneath every cgroup named `name` (the runtime's layout:
- * `<name>/<job>` on v1, `<name>/jobs/<job>` beside `<name>/server` on v2).
+ * Job cgroups beneath every cgroup named `name` (the runtime's layout is
+ * `<name>/<job>`, on v2 beside the server's leaf `<name>-server`).
  */
 async function jobCgroups(name: string): Promise<string[]> {
   const found: string[] = [];
   for (const dir of await findCgroups(name)) {
-    for (const sub of [dir, `${dir}/jobs`]) {
-      try {
-        for await (const entry of Deno.readDir(sub)) {
-          if (entry.isDirectory && !["jobs", "server"].includes(entry.name)) {
-            found.push(`${sub}/${entry.name}`);
-          }
-        }
-      } catch {
-        // no such directory (v1 has no jobs/)
-      }
+    for await (const entry of Deno.readDir(dir)) {
+      if (entry.isDirectory) found.push(`${dir}/${entry.name}`);
     }
   }
   return found;
