@@ -1,9 +1,14 @@
 /**
  * Samples this process's resident set size (VmRSS, via
- * `Deno.memoryUsage().rss`) on a timer until stopped.
+ * `Deno.memoryUsage().rss`) on a timer until stopped, with the peaks of its
+ * external memory and V8 heap.
  */
 export class RssSampler {
   readonly samples: number[] = [];
+  /** Highest `external` (ArrayBuffers outside the V8 heap) seen. */
+  peakExternal = 0;
+  /** Highest V8 `heapUsed` seen. */
+  peakHeapUsed = 0;
   readonly #timer: ReturnType<typeof setInterval>;
 
   constructor(everyMs = 20) {
@@ -12,8 +17,10 @@ export class RssSampler {
   }
 
   sample(): number {
-    const rss = Deno.memoryUsage().rss;
+    const { rss, external, heapUsed } = Deno.memoryUsage();
     this.samples.push(rss);
+    this.peakExternal = Math.max(this.peakExternal, external);
+    this.peakHeapUsed = Math.max(this.peakHeapUsed, heapUsed);
     return rss;
   }
 

@@ -110,7 +110,7 @@ export async function cliStart(
     notes: [
       ...exits,
       ...(met ? [] : [
-        `Where the time goes: Deno itself (\`deno eval ""\`) ${
+        `Still open (nothing here was changed). Where the time goes: Deno itself (\`deno eval ""\`) ${
           ms(e.p50)
         } ms; loading grpc-js ${
           ms(b.p50 - e.p50)
@@ -120,7 +120,7 @@ export async function cliStart(
           ms(c.p50 - h.p50)
         } ms. Deno's own start-up is ${
           (100 * e.p50 / GOAL_MS).toFixed(0)
-        }% of the ${GOAL_MS} ms goal on this machine now. What we can cut: module loading (a \`deno compile\`d jw, or lazy imports so \`start\` loads only what it uses) and the connection setup.`,
+        }% of the ${GOAL_MS} ms goal on this machine now. What could be cut, not done: module loading (a \`deno compile\`d jw, or lazy imports so \`start\` loads only what it uses) and the connection setup.`,
       ]),
     ],
     plots: [latencyPlot("cli_start.svg", "`jw start` process latency", [

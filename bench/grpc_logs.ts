@@ -16,10 +16,15 @@ import { type BenchContext, ratio, type Section } from "./_report.ts";
 import { spawnServer } from "./_server_child.ts";
 import { GiB, median, MiB, mibPerSecond, ms } from "./_stats.ts";
 
-/** Causes found for misses (perf, --cpu-prof, side experiments on this machine). */
-const FINDINGS = [
-  "Not ours: grpc-js over Deno's node:http2 and node:tls is slow on this machine. The bare server, with no runtime and no files, reaches only the baseline throughput above (compare the two CPU figures in the table). In Deno, grpc-js runs over nghttp2 plus the JS shims of node:http2 and node:tls: every 128 KiB message is framed by grpc-js (a 5-byte header and a copy), split into 16 KiB DATA frames and encrypted. During a side experiment the client side of Deno's node:http2 also aborted once on an nghttp2 assertion while closing (`find_stream_on_goaway_func: Assertion stream->closed_next == NULL`).",
-  "Ours, on top of that: each chunk is copied three times before grpc-js sees it. (1) lib/follower.ts allocates a fresh zero-filled 128 KiB buffer per read. (2) toBinary copies the chunk into the protobuf message. (3) server/grpc_adapter.ts `serializer` wraps the result with `Buffer.from(uint8array)`, which copies again; `Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)` would not. With 100 streams, these short-lived 128 KiB buffers are freed only by V8's external-memory GC, which lags (see the 100-readers section). That is why the RSS growth is many times the bare server's for the same streams. Proposed: the follower buffer reuse (lib/follower.ts) and the zero-copy Buffer wrap (server/grpc_adapter.ts).",
+/** Not ours: shown when a goal is missed (perf, --cpu-prof, side experiments on this machine). */
+const NOT_OURS =
+  "Not ours: grpc-js over Deno's node:http2 and node:tls is slow on this machine, and holds memory of its own. The bare server, with no runtime and no files, reaches only the baseline figures above (compare the two CPU figures, and the bare server's RSS growth for the same 100 streams). In Deno, grpc-js runs over nghttp2 plus the JS shims of node:http2 and node:tls: every 128 KiB message is framed by grpc-js (a 5-byte header and a copy), split into 16 KiB DATA frames and encrypted. During a side experiment the client side of Deno's node:http2 also aborted once on an nghttp2 assertion while closing (`find_stream_on_goaway_func: Assertion stream->closed_next == NULL`).";
+
+/** What was found and changed (runs named by the commit whose RESULTS.md holds them). */
+const FOUND = [
+  "Found before: each chunk was copied three times before grpc-js saw it: (1) lib/follower.ts allocated a fresh zero-filled 128 KiB buffer per read, (2) toBinary copies the chunk into the protobuf message, (3) the `serializer` in server/grpc_adapter.ts wrapped the result with `Buffer.from(uint8array)`, which copied again. With 100 streams these short-lived buffers are freed only by V8's external-memory GC, which lags (see the 100-readers section). The run of 2cc6343 (with (1) already changed) had RSS growth 346.4 MiB with 100 followers, 3.66× the bare server's for the same streams.",
+  "Changed: (1) in 021dc52 each follower reads into one reused buffer and hands out an exact-size copy of what it read; (3) in 51a2982 the serializer wraps toBinary's bytes in a Buffer view (`Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)`) instead of copying. Per chunk, the follower's copy and toBinary's copy remain, then grpc-js's framing.",
+  "Found in the run of 2cc6343: the jobworker server process died with SIGSEGV on SIGTERM, and a Deno node:http2 abort (nghttp2 `find_stream_on_goaway_func` assertion) was seen at shutdown, which was put down to the GOAWAY the server sent with Logs streams still open. Changed in 51a2982: at shutdown the server closes the runtime first (jobs stopped, so followers' streams end normally), then calls tryShutdown.",
 ];
 
 const SIZE = GiB;
@@ -204,7 +209,28 @@ export async function grpcLogs(
     ],
     notes: [
       ...exits,
-      ...(b / r < GOAL_RATIO || growth > GOAL_RSS ? FINDINGS : []),
+      ...(b / r < GOAL_RATIO || growth > GOAL_RSS ? [NOT_OURS] : []),
+      ...FOUND,
+      `In this run: RSS growth with ${FOLLOWERS} followers ${
+        (growth / MiB).toFixed(1)
+      } MiB, ${ratio(growth, bareGrowth)} the bare server's ${
+        (bareGrowth / MiB).toFixed(1)
+      } MiB (goal ≤ 64 MiB ${growth <= GOAL_RSS ? "met" : "missed"}); ${
+        exits.length === 0
+          ? "both server processes exited cleanly on SIGTERM."
+          : "a server process still did not exit cleanly (see above)."
+      }${
+        growth > GOAL_RSS
+          ? ` Still open: the bare server uses the same serializers, so toBinary's copy, grpc-js's framing and Deno's HTTP/2 and TLS are in its figure too. Beyond that the jobworker server has each follower's copy of what it read (${
+            FOLLOWERS * FOLLOWED / MiB
+          } MiB in all for these streams, freed only by V8's external-memory GC), the file reads and one ReadableStream per follower, and the running job; this run does not break the difference down further.`
+          : ""
+      }`,
+      ...(exits.length > 0
+        ? [
+          "Still open, the aborts at shutdown: the bench closes its client channels before it sends SIGTERM, grpc-js's client close sends a GOAWAY, and Deno 2.9's HTTP/2 can abort the process that receives a GOAWAY on a connection that carried many calls (denoland/deno#36788, see the README's known limits). 51a2982 changed only the order of the server's own shutdown; the bench's server process does not use the `abortConnections` close option added later (70f9ed7).",
+        ]
+        : []),
       `Per run (ms): jobworker ${real.map(ms).join(", ")}; bare ${
         baseline.map(ms).join(", ")
       }.`,
