@@ -9,20 +9,27 @@ import {
   type OutputOptions,
 } from "../../lib/mod.ts";
 
+export { findCgroups } from "../_find_cgroups.ts";
+import { findCgroups } from "../_find_cgroups.ts";
+
 /** Where test data directories go; a directory on a real block device for io tests. */
 export const TEST_DATA_PARENT = Deno.env.get("JW_TEST_DATA_DIR") ?? "/var/tmp";
+
+/** A new data directory under {@link TEST_DATA_PARENT} and a cgroup name of its own. */
+export async function freshTestDir(
+  prefix: string,
+): Promise<{ dataDir: string; cgroupName: string }> {
+  await Deno.mkdir(TEST_DATA_PARENT, { recursive: true });
+  const dataDir = await Deno.makeTempDir({ dir: TEST_DATA_PARENT, prefix });
+  return { dataDir, cgroupName: `jwtest-${crypto.randomUUID().slice(0, 8)}` };
+}
 
 /** Runs `fn` with a fresh runtime and checks that nothing is left behind. */
 export async function withRuntime(
   fn: (runtime: JobRuntime, dataDir: string) => Promise<void>,
   options: { policy?: object; maxLogBytes?: number } = {},
 ): Promise<void> {
-  await Deno.mkdir(TEST_DATA_PARENT, { recursive: true });
-  const dataDir = await Deno.makeTempDir({
-    dir: TEST_DATA_PARENT,
-    prefix: "jw-test-",
-  });
-  const cgroupName = `jwtest-${crypto.randomUUID().slice(0, 8)}`;
+  const { dataDir, cgroupName } = await freshTestDir("jw-test-");
   let policyPath: string | undefined;
   if (options.policy) {
     policyPath = `${dataDir}.policy.json`;
@@ -42,27 +49,6 @@ export async function withRuntime(
     if (policyPath) await Deno.remove(policyPath).catch(() => {});
     deepEqual(await findCgroups(cgroupName), [], "job cgroups left behind");
   }
-}
-
-/** Every directory named `name` under /sys/fs/cgroup (a few levels deep). */
-export async function findCgroups(
-  name: string,
-  dir = "/sys/fs/cgroup",
-  depth = 6,
-): Promise<string[]> {
-  if (depth === 0) return [];
-  const found: string[] = [];
-  try {
-    for await (const entry of Deno.readDir(dir)) {
-      if (!entry.isDirectory || entry.isSymlink) continue;
-      const path = `${dir}/${entry.name}`;
-      if (entry.name === name) found.push(path);
-      else found.push(...await findCgroups(name, path, depth - 1));
-    }
-  } catch {
-    // vanished or unreadable
-  }
-  return found;
 }
 
 /** Everything a job wrote, as one byte array, and per stream. */

@@ -1,7 +1,7 @@
 import { deepEqual, match, ok, rejects } from "node:assert/strict";
 import { JobError, JobRuntime } from "../../lib/mod.ts";
 import { OwnCgroup } from "../_own_cgroup.ts";
-import { findCgroups, TEST_DATA_PARENT } from "./_runtime.ts";
+import { findCgroups, freshTestDir } from "./_runtime.ts";
 import type { CheckReport } from "./_stand_in_server.ts";
 
 const STAND_IN = new URL("./_stand_in_server.ts", import.meta.url).pathname;
@@ -44,13 +44,7 @@ async function withServerDir(fn: (dir: ServerDir) => Promise<void>) {
     }
     return new TextDecoder().decode(out.stdout);
   };
-  await Deno.mkdir(TEST_DATA_PARENT, { recursive: true });
-  const dataDir = await Deno.makeTempDir({
-    dir: TEST_DATA_PARENT,
-    prefix: "jw-restart-",
-  });
-  await Deno.chmod(dataDir, 0o711);
-  const cgroupName = `jwtest-${crypto.randomUUID().slice(0, 8)}`;
+  const { dataDir, cgroupName } = await freshTestDir("jw-restart-");
   let passed = false;
   try {
     await fn({
@@ -114,13 +108,7 @@ async function jobCgroups(name: string): Promise<string[]> {
 async function withDataDir(
   fn: (dataDir: string, cgroupName: string) => Promise<void>,
 ): Promise<void> {
-  await Deno.mkdir(TEST_DATA_PARENT, { recursive: true });
-  const dataDir = await Deno.makeTempDir({
-    dir: TEST_DATA_PARENT,
-    prefix: "jw-restart-",
-  });
-  await Deno.chmod(dataDir, 0o711);
-  const cgroupName = `jwtest-${crypto.randomUUID().slice(0, 8)}`;
+  const { dataDir, cgroupName } = await freshTestDir("jw-restart-");
   try {
     await fn(dataDir, cgroupName);
   } finally {
