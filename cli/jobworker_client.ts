@@ -112,8 +112,7 @@ export function connect(credentials: Credentials): JobWorkerClient {
     logs: (request, signal) => logs(client, request, signal),
     close: () => client.close(),
     // At the end of a command the process exits and the kernel closes the
-    // connection: no HTTP/2 GOAWAY for the server to receive, which can
-    // abort a Deno 2.9 server (denoland/deno#36788).
+    // connection: nothing is gained by a graceful HTTP/2 close first.
     [Symbol.dispose]: () => {},
   };
 }

@@ -50,10 +50,9 @@ export interface CloseOptions {
   /** How long in-flight calls may take once the jobs are over. */
   drainMs?: number;
   /**
-   * Close the connections without an HTTP/2 GOAWAY once the jobs are over.
-   * Deno 2.9's HTTP/2 can abort the process that receives a GOAWAY on a
-   * session that served many calls (denoland/deno#36788); tests, whose
-   * clients share the server's process, use this.
+   * Close the connections at once, without an HTTP/2 GOAWAY, once the jobs
+   * are over, instead of draining them. Tests, whose clients share the
+   * server's process, use this: no client then has a GOAWAY to handle.
    */
   abortConnections?: boolean;
 }
@@ -134,8 +133,7 @@ export async function startServer(options: ServerOptions): Promise<JobServer> {
     log({ msg: "shutting down" });
     health.shutdown();
     // Jobs first: their followers' Logs streams then end normally, before
-    // the server sends GOAWAY (Deno's HTTP/2 can abort on GOAWAY with many
-    // streams still open).
+    // the server sends GOAWAY.
     await options.runtime.close({ graceMs });
     if (abortConnections) {
       for (const socket of connections) socket.destroy();
