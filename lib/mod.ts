@@ -25,6 +25,7 @@ export {
   resolveLimits,
 } from "./policy.ts";
 export { isJobId, parseJobId } from "./job_id.ts";
+export { release } from "./release.ts";
 export type { Retention } from "./retention.ts";
 export type {
   JobId,

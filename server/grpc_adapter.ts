@@ -23,6 +23,8 @@ import type {
   GenService,
   GenServiceMethods,
 } from "@bufbuild/protobuf/codegenv2";
+import { release } from "../lib/release.ts";
+import type { Backlog } from "./backlog.ts";
 import { type GrpcStatus, statusFor } from "./status_codes.ts";
 
 /** What a handler knows about its call besides the request. */
@@ -37,9 +39,14 @@ export interface CallContext {
   readonly fields: Record<string, unknown>;
 }
 
-/** Sends one response message; resolves when the transport can take more. */
+/**
+ * Sends one response message; resolves when the transport can take more.
+ * `written` runs once the message has been serialized and handed to HTTP/2:
+ * whatever the message refers to may be reused or released from then on.
+ */
 export type Send<O extends DescMessage> = (
   message: MessageInitShape<O>,
+  written?: () => void,
 ) => Promise<void>;
 
 type Handler<M extends Pick<DescMethod, "input" | "output" | "methodKind">> =
@@ -78,6 +85,8 @@ export interface CallRecord extends GrpcStatus {
 export interface AdapterOptions {
   /** Called once per call when its status is known. */
   onCallEnd?: (record: CallRecord) => void;
+  /** Bounds the unsent bytes of streaming responses per connection. */
+  backlog?: Backlog;
 }
 
 /**
@@ -108,11 +117,18 @@ export function serviceDefinition(
   return definition;
 }
 
+/** The encoding of each message in flight, released once it is written. */
+const encodings = new WeakMap<object, Uint8Array>();
+/** The encoded size of each message sent. */
+const sizes = new WeakMap<object, number>();
+
 function serializer(schema: DescMessage) {
   // create() returns a message of this schema as it is and builds one from a
   // plain init object, so clients may pass either.
   return (message: MessageShape<DescMessage>) => {
     const bytes = toBinary(schema, create(schema, message));
+    encodings.set(message, bytes);
+    sizes.set(message, bytes.byteLength);
     // A view, not a copy: chunks of job output are large.
     return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   };
@@ -211,7 +227,7 @@ function wrap(
     input: unknown,
   ) => {
     const { ctx, finish } = begin(call as AnyCall);
-    const send = sender(call, method.output, ctx.signal);
+    const send = sender(call, method.output, ctx.signal, options.backlog);
     invoke(handler, input, send, ctx).then(
       () => {
         finish({ code: grpc.status.OK, details: "OK" });
@@ -258,9 +274,18 @@ export class CancelledError extends Error {
 }
 
 /**
- * Writes one message and, when grpc-js reports its buffer full (HTTP/2 flow
- * control is holding data back), waits for 'drain' before resolving, so that
- * callers pull their source only as fast as the client reads.
+ * Messages of one call that may wait unwritten (queued in grpc-js, or held
+ * back by HTTP/2 flow control). grpc-js's own limit is its Writable's 16
+ * objects, which for 128 KiB chunks of job output is 2 MiB per follower.
+ */
+const MAX_UNWRITTEN = 2;
+
+/**
+ * Writes one message and resolves once fewer than {@link MAX_UNWRITTEN} of
+ * the call's messages are still unwritten and the connection's backlog is
+ * under its limit, so that callers pull their source only as fast as the
+ * client reads. Once a message is written, its encoding is released at once
+ * rather than left to the garbage collector.
  */
 function sender(
   call:
@@ -268,25 +293,35 @@ function sender(
     | grpc.ServerDuplexStream<unknown, unknown>,
   schema: DescMessage,
   signal: AbortSignal,
+  backlog: Backlog | undefined,
 ): Send<DescMessage> {
-  return (message) => {
-    if (signal.aborted) return Promise.reject(signal.reason);
-    if (call.write(create(schema, message))) return Promise.resolve();
-    return new Promise<void>((resolve, reject) => {
-      const done = () => {
-        call.off("drain", onDrain);
-        signal.removeEventListener("abort", onAbort);
-      };
-      const onDrain = () => {
-        done();
-        resolve();
-      };
-      const onAbort = () => {
-        done();
-        reject(signal.reason);
-      };
-      call.on("drain", onDrain);
-      signal.addEventListener("abort", onAbort);
+  const peer = call.getPeer();
+  let unwritten = 0;
+  let wake: (() => void) | undefined;
+  return async (init, written) => {
+    signal.throwIfAborted();
+    const message = create(schema, init);
+    unwritten++;
+    call.write(message, () => {
+      unwritten--;
+      const encoding = encodings.get(message);
+      encodings.delete(message);
+      // grpc-js copied the encoding into its frame while serializing.
+      if (encoding) release(encoding);
+      written?.();
+      wake?.();
     });
+    await backlog?.add(peer, sizes.get(message) ?? 0, signal);
+    while (unwritten >= MAX_UNWRITTEN) {
+      await new Promise<void>((resolve, reject) => {
+        const onAbort = () => reject(signal.reason);
+        wake = () => {
+          signal.removeEventListener("abort", onAbort);
+          wake = undefined;
+          resolve();
+        };
+        signal.addEventListener("abort", onAbort, { once: true });
+      });
+    }
   };
 }

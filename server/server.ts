@@ -20,6 +20,7 @@ import {
   JobWorker,
 } from "../gen/jobworker/v1/jobworker_pb.ts";
 import { DEFAULT_GRACE_MS, type JobRuntime } from "../lib/mod.ts";
+import { Backlog } from "./backlog.ts";
 import { addService, type CallRecord } from "./grpc_adapter.ts";
 import { healthService } from "./health.ts";
 import { checkClientCertificate } from "./identity.ts";
@@ -107,8 +108,10 @@ export async function startServer(options: ServerOptions): Promise<JobServer> {
     ],
     SERVICES,
   );
+  const backlog = new Backlog();
   addService(server, JobWorker, jobWorkerService(options.runtime), {
     onCallEnd,
+    backlog,
   });
   addService(server, Health, health.impl, { onCallEnd });
   addService(server, ReflectionV1, reflection.v1, { onCallEnd });
@@ -122,7 +125,10 @@ export async function startServer(options: ServerOptions): Promise<JobServer> {
     )
   );
   refuseAfterHandshake(server, (der) => checkClientCertificate(der));
-  const connections = trackConnections(server);
+  const connections = trackConnections(
+    server,
+    (socket) => backlog.track(socket),
+  );
   log({ msg: "listening", address: options.listen, port });
 
   let closing: Promise<void> | undefined;

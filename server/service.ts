@@ -5,7 +5,7 @@
  * @module
  */
 import type { JobWorker } from "../gen/jobworker/v1/jobworker_pb.ts";
-import { DEFAULT_GRACE_MS, type JobRuntime } from "../lib/mod.ts";
+import { DEFAULT_GRACE_MS, type JobRuntime, release } from "../lib/mod.ts";
 import { Access } from "./access.ts";
 import {
   chunkToProto,
@@ -73,10 +73,14 @@ export function jobWorkerService(
         follow: request.follow,
       });
       // pipeTo pulls the next chunk only once send() resolved, i.e. once
-      // grpc-js took the last one; the signal cancels the reader when the
-      // client goes away.
+      // grpc-js has room for it; the signal cancels the reader when the
+      // client goes away. Each chunk's bytes are freed as soon as they are
+      // written (encoded into the HTTP/2 frame), not at the next GC.
       await output.pipeTo(
-        new WritableStream({ write: (chunk) => send(chunkToProto(chunk)) }),
+        new WritableStream({
+          write: (chunk) =>
+            send(chunkToProto(chunk), () => release(chunk.data)),
+        }),
         { signal: ctx.signal },
       );
     },

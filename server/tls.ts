@@ -94,10 +94,14 @@ function tlsListeners(server: grpc.Server): TlsListener[] {
  * so that they can be closed without an HTTP/2 GOAWAY; see
  * {@link JobServer.close}.
  */
-export function trackConnections(server: grpc.Server): Set<TLSSocket> {
+export function trackConnections(
+  server: grpc.Server,
+  onConnection?: (socket: TLSSocket) => void,
+): Set<TLSSocket> {
   const sockets = new Set<TLSSocket>();
   for (const listener of tlsListeners(server)) {
     listener.on("secureConnection", (socket) => {
+      onConnection?.(socket);
       sockets.add(socket);
       socket.once("close", () => sockets.delete(socket));
     });
