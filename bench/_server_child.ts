@@ -97,7 +97,7 @@ export async function spawnServer(
       left.length
         ? `; its job cgroups (${left.length}) were removed by the bench`
         : ""
-    }. See the run's stderr (Deno 2.9's HTTP/2 can abort a process that receives a GOAWAY, denoland/deno#36788).`;
+    }. See the run's stderr.`;
   };
   const close = () => closing ??= stop();
   return {

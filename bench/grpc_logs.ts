@@ -18,12 +18,13 @@ import { GiB, median, MiB, mibPerSecond, ms } from "./_stats.ts";
 
 /** Not ours: shown when a goal is missed (perf, --cpu-prof, side experiments on this machine). */
 const NOT_OURS =
-  "Not ours: grpc-js over Deno's node:http2 and node:tls is slow on this machine, and holds memory of its own. The bare server, with no runtime and no files, reaches only the baseline figures above (compare the two CPU figures, and the bare server's RSS growth for the same 100 streams). In Deno, grpc-js runs over nghttp2 plus the JS shims of node:http2 and node:tls: every 128 KiB message is framed by grpc-js (a 5-byte header and a copy), split into 16 KiB DATA frames and encrypted. During a side experiment the client side of Deno's node:http2 also aborted once on an nghttp2 assertion while closing (`find_stream_on_goaway_func: Assertion stream->closed_next == NULL`).";
+  "Not ours: grpc-js over Deno's node:http2 and node:tls is slow on this machine, and holds memory of its own. The bare server, with no runtime and no files, reaches only the baseline figures above (compare the two CPU figures, and the bare server's RSS growth for the same 100 streams). In Deno, grpc-js runs over nghttp2 plus the JS shims of node:http2 and node:tls: every 128 KiB message is framed by grpc-js (a 5-byte header and a copy), split into 16 KiB DATA frames and encrypted.";
 
 /** What was found and changed (runs named by the commit whose RESULTS.md holds them). */
 const FOUND = [
   "Found before: each chunk was copied three times before grpc-js saw it: (1) lib/follower.ts allocated a fresh zero-filled 128 KiB buffer per read, (2) toBinary copies the chunk into the protobuf message, (3) the `serializer` in server/grpc_adapter.ts wrapped the result with `Buffer.from(uint8array)`, which copied again. With 100 streams these short-lived buffers are freed only by V8's external-memory GC, which lags (see the 100-readers section). The run of 2cc6343 (with (1) already changed) had RSS growth 346.4 MiB with 100 followers, 3.66× the bare server's for the same streams.",
   "Changed: (1) in 021dc52 each follower reads into one reused buffer and hands out an exact-size copy of what it read; (3) in 51a2982 the serializer wraps toBinary's bytes in a Buffer view (`Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)`) instead of copying. Per chunk, the follower's copy and toBinary's copy remain, then grpc-js's framing.",
+  "Changed after 9f8c040: a Logs sender lets at most 2 messages wait unwritten in grpc-js (its Writable took 16, 2 MiB per follower), frees each message's encoding and the chunk's bytes as soon as grpc-js has framed them (lib's `release`), and, as Deno 2.9.3's node:http2 takes writes regardless of the HTTP/2 window, waits while its connection has more than 1 MiB unsent (server/backlog.ts).",
   "Found in the run of 2cc6343: the jobworker server process died with SIGSEGV on SIGTERM, and a Deno node:http2 abort (nghttp2 `find_stream_on_goaway_func` assertion) was seen at shutdown, which was put down to the GOAWAY the server sent with Logs streams still open. Changed in 51a2982: at shutdown the server closes the runtime first (jobs stopped, so followers' streams end normally), then calls tryShutdown.",
 ];
 
@@ -228,7 +229,7 @@ export async function grpcLogs(
       }`,
       ...(exits.length > 0
         ? [
-          "Still open, the aborts at shutdown: the bench closes its client channels before it sends SIGTERM, grpc-js's client close sends a GOAWAY, and Deno 2.9's HTTP/2 can abort the process that receives a GOAWAY on a connection that carried many calls (denoland/deno#36788, see the README's known limits). 51a2982 changed only the order of the server's own shutdown; the bench's server process does not use the `abortConnections` close option added later (70f9ed7).",
+          "Still open, the aborts at shutdown: see the server's stderr above. The runs of 2cc6343 and 8101fc0 (Deno 2.9.6) had them too; that Deno's node:http2 kills a server when clients come and go (denoland/deno#36788), which is why Deno is now pinned to 2.9.3 (README, known limits).",
         ]
         : []),
       `Per run (ms): jobworker ${real.map(ms).join(", ")}; bare ${

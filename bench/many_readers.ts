@@ -18,7 +18,8 @@ import { MiB, mibPerSecond, ms } from "./_stats.ts";
  */
 const FOUND = [
   "Found before (run of 8f198e8, a fresh 128 KiB buffer per read): RSS growth 156.0 MiB. Peaks of `Deno.memoryUsage()` in a separate run then: external 160–210 MiB, V8 heap only 10–16 MiB, so garbage ArrayBuffers, not live data. Every `Follower.#read` allocated a new zero-filled `Uint8Array(128 KiB)`, so 100 readers churned 10 GiB of short-lived buffers; V8 frees external memory only after it has grown about 64 MiB since the last GC, and incremental marking overshoots that while the readers keep allocating. Smaller chunks did not help (side experiment: 32 KiB gave RSS +121 MiB and 1.5× the time, 16 KiB +139 MiB and 2.5× the time, as per-chunk objects then grow the heap).",
-  "Changed in 021dc52: each follower reads into one reused 128 KiB buffer and hands out an exact-size copy of what it read, so a chunk stays valid after the next read and the API did not change. This removes the zero-filling and the oversized buffers for short reads, but not the copies: 100 readers of 100 MiB still allocate 10 GiB of short-lived chunks. The run of 2cc6343, with this change, still had RSS growth 126.0 MiB.",
+  "Changed in 021dc52: each follower reads into one reused 128 KiB buffer and hands out an exact-size copy of what it read, so a chunk stays valid after the next read and the API did not change. This removes the zero-filling and the oversized buffers for short reads, but not the copies: 100 readers of 100 MiB still allocate 10 GiB of short-lived chunks. The runs of 2cc6343 and 8101fc0, with this change, still had RSS growth 126.0 and 125.6 MiB.",
+  "Changed after 9f8c040: lib's `release(bytes)` frees a chunk at once by detaching its ArrayBuffer (a chunk owns its buffer, so this touches nothing else), and consumers done with a chunk call it: the server's Logs handler once the chunk is encoded into its HTTP/2 frame, these readers once they hashed it. A side experiment (100 loops copying 128 KiB chunks, 80 MiB each) gave +109 MiB RSS and 6.8 s without it, +22 MiB and 2.4 s with it.",
 ];
 
 const READERS = 100;
@@ -108,7 +109,7 @@ export async function manyReaders(
         (sampler.peakHeapUsed / MiB).toFixed(0)
       } MiB (\`Deno.memoryUsage()\`, sampled with RSS).`,
       ...(growth <= GOAL_RSS ? [] : [
-        "Still open: the growth is the chunk copies waiting for V8's external-memory GC. A side experiment before 021dc52, with a patched lib/follower.ts whose chunks were valid only until the next read (no copy), reached RSS growth 47–51 MiB and finished 2.3× faster. Doing that in lib needs an API in which a chunk is borrowed (a byte stream with BYOB reads, or an opt-in reuse option that the gRPC Logs handler could use, since it serialises each chunk before it pulls the next); it was not done.",
+        "Still open: the growth is short-lived buffers waiting for V8's external-memory GC (see above).",
       ]),
     ],
     plots: [],
