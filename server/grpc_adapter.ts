@@ -313,6 +313,7 @@ function sender(
     });
     await backlog?.add(peer, sizes.get(message) ?? 0, signal);
     while (unwritten >= MAX_UNWRITTEN) {
+      signal.throwIfAborted();
       await new Promise<void>((resolve, reject) => {
         const onAbort = () => reject(signal.reason);
         wake = () => {
