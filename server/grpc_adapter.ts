@@ -117,18 +117,18 @@ export function serviceDefinition(
   return definition;
 }
 
-/** The encoding of each message in flight, released once it is written. */
+/**
+ * Encodings made by a sender before it hands its message to grpc-js, so that
+ * it knows their size at once; the serializer then returns them as they are.
+ */
 const encodings = new WeakMap<object, Uint8Array>();
-/** The encoded size of each message sent. */
-const sizes = new WeakMap<object, number>();
 
 function serializer(schema: DescMessage) {
   // create() returns a message of this schema as it is and builds one from a
   // plain init object, so clients may pass either.
   return (message: MessageShape<DescMessage>) => {
-    const bytes = toBinary(schema, create(schema, message));
-    encodings.set(message, bytes);
-    sizes.set(message, bytes.byteLength);
+    const bytes = encodings.get(message) ??
+      toBinary(schema, create(schema, message));
     // A view, not a copy: chunks of job output are large.
     return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   };
@@ -301,17 +301,18 @@ function sender(
   return async (init, written) => {
     signal.throwIfAborted();
     const message = create(schema, init);
+    const encoding = toBinary(schema, message);
+    encodings.set(message, encoding);
     unwritten++;
     call.write(message, () => {
       unwritten--;
-      const encoding = encodings.get(message);
       encodings.delete(message);
       // grpc-js copied the encoding into its frame while serializing.
-      if (encoding) release(encoding);
+      release(encoding);
       written?.();
       wake?.();
     });
-    await backlog?.add(peer, sizes.get(message) ?? 0, signal);
+    await backlog?.add(peer, encoding.byteLength, signal);
     while (unwritten >= MAX_UNWRITTEN) {
       signal.throwIfAborted();
       await new Promise<void>((resolve, reject) => {

@@ -19,6 +19,7 @@ import {
   file_jobworker_v1_jobworker,
   JobWorker,
 } from "../gen/jobworker/v1/jobworker_pb.ts";
+import type { TLSSocket } from "node:tls";
 import { DEFAULT_GRACE_MS, type JobRuntime } from "../lib/mod.ts";
 import { Backlog } from "./backlog.ts";
 import { addService, type CallRecord } from "./grpc_adapter.ts";
@@ -29,6 +30,7 @@ import { reflectionService } from "./reflection.ts";
 import { jobWorkerService } from "./service.ts";
 import {
   MutualTlsCredentials,
+  onSessions,
   refuseAfterHandshake,
   type TlsPem,
   trackConnections,
@@ -125,10 +127,8 @@ export async function startServer(options: ServerOptions): Promise<JobServer> {
     )
   );
   refuseAfterHandshake(server, (der) => checkClientCertificate(der));
-  const connections = trackConnections(
-    server,
-    (socket) => backlog.track(socket),
-  );
+  const connections = trackConnections(server);
+  onSessions(server, (session) => backlog.track(session.socket as TLSSocket));
   log({ msg: "listening", address: options.listen, port });
 
   let closing: Promise<void> | undefined;

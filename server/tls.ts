@@ -8,6 +8,7 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import { Buffer } from "node:buffer";
+import type { ServerHttp2Session } from "node:http2";
 import type { TLSSocket } from "node:tls";
 
 /** PEM texts of the CA that signs clients and of the server's own cert/key. */
@@ -75,6 +76,7 @@ export function refuseAfterHandshake(
 
 type TlsListener = {
   on(event: "secureConnection", fn: (socket: TLSSocket) => void): void;
+  on(event: "session", fn: (session: ServerHttp2Session) => void): void;
   prependListener(
     event: "secureConnection",
     fn: (socket: TLSSocket) => void,
@@ -94,17 +96,28 @@ function tlsListeners(server: grpc.Server): TlsListener[] {
  * so that they can be closed without an HTTP/2 GOAWAY; see
  * {@link JobServer.close}.
  */
-export function trackConnections(
-  server: grpc.Server,
-  onConnection?: (socket: TLSSocket) => void,
-): Set<TLSSocket> {
+export function trackConnections(server: grpc.Server): Set<TLSSocket> {
   const sockets = new Set<TLSSocket>();
   for (const listener of tlsListeners(server)) {
     listener.on("secureConnection", (socket) => {
-      onConnection?.(socket);
       sockets.add(socket);
       socket.once("close", () => sockets.delete(socket));
     });
   }
   return sockets;
+}
+
+/**
+ * Calls `onSession` with the HTTP/2 session of each new connection of
+ * `server` (call after binding). In Deno, `session.socket` is the socket the
+ * session writes through; the one `secureConnection` gave does not count
+ * those writes in its `bytesWritten`.
+ */
+export function onSessions(
+  server: grpc.Server,
+  onSession: (session: ServerHttp2Session) => void,
+): void {
+  for (const listener of tlsListeners(server)) {
+    listener.on("session", onSession);
+  }
 }

@@ -207,3 +207,61 @@ Deno.test("main.ts survives 1,200 connections that end abruptly or with a GOAWAY
   assert.equal((await main.child.status).code, 0);
   assert.ok(await logLines >= 2401);
 });
+
+Deno.test("main.ts holds a bounded part of a fast follower's output in memory", async () => {
+  // Deno 2.9.3's node:http2 takes every write at once, so the server paces
+  // Logs itself (server/backlog.ts). When that pacing never engaged, the
+  // server grew with every byte a reading client was sent: about 300 MiB
+  // for 200 MiB streamed. Paced, it levels off near 80 MiB.
+  const MiB = 1024 * 1024;
+  const total = 256 * MiB;
+  await using main = await spawnMain();
+  const admin = connect(
+    `localhost:${main.port}`,
+    main.ca,
+    await main.pem("admin"),
+  );
+  const rss = () => {
+    const status = Deno.readTextFileSync(`/proc/${main.child.pid}/status`);
+    return Number(/^VmRSS:\s+(\d+) kB/m.exec(status)![1]) * 1024;
+  };
+  try {
+    const { job } = await admin.call("start", {
+      command: "head",
+      args: ["-c", String(total), "/dev/zero"],
+      // Room for the page cache of the output file.
+      limits: { memoryBytes: 2048n * BigInt(MiB) },
+    });
+    // Emulated machines (the cgroup v2 VM) stream slowly: allow minutes.
+    const call = admin.logs({ jobId: job!.id, follow: true }, 10 * 60_000);
+    let received = 0;
+    let before = 0;
+    let peak = 0;
+    const sampler = setInterval(() => {
+      if (before) peak = Math.max(peak, rss());
+    }, 20);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        call.on("data", (message) => {
+          received += message.data.length;
+          // The baseline: the server has set up its TLS and HTTP/2 paths.
+          if (!before) before = rss();
+        });
+        call.on("end", resolve);
+        call.on("error", reject);
+      });
+    } finally {
+      clearInterval(sampler);
+    }
+    assert.equal(received, total);
+    const grown = Math.max(peak, rss()) - before;
+    assert.ok(
+      grown < 160 * MiB,
+      `the server grew ${(grown / MiB).toFixed(1)} MiB while streaming ${
+        total / MiB
+      } MiB`,
+    );
+  } finally {
+    admin.close();
+  }
+});
