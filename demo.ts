@@ -63,8 +63,8 @@ async function jw(
     /^[\w\-.,:/=@%+]+$/.test(arg) ? arg : `'${arg}'`
   );
   say(`\n$ jw ${shown.join(" ")}`);
-  const child = new Deno.Command(DENO, {
-    args: ["run", "-A", "--quiet", join(REPO, "cli.ts"), ...args],
+  const child = new Deno.Command(join(REPO, "bin/jw"), {
+    args,
     env,
     stdin: "null",
     stdout: opts.capture ? "piped" : "inherit",

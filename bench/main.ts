@@ -30,7 +30,7 @@ const BENCHMARKS: { id: string; run: Benchmark; budget: number }[] = [
   { id: "many_readers", run: manyReaders, budget: 60 },
   { id: "task_spooler", run: taskSpooler, budget: 80 },
   { id: "grpc_logs", run: grpcLogs, budget: 150 },
-  { id: "cli_start", run: cliStart, budget: 60 },
+  { id: "cli_start", run: cliStart, budget: 75 },
   { id: "many_jobs", run: manyJobs, budget: 100 },
 ];
 

@@ -6,9 +6,12 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { COMMANDS } from "../../cli/args.ts";
+import { ensureDevCerts } from "../../certs/dev_certs.ts";
 import { startTestServer, type TestServer } from "../server/test_server.ts";
 
-const CLI = fileURLToPath(new URL("../../cli.ts", import.meta.url));
+// bin/jw, the launcher users run: it runs the bundle of cli.ts
+// (cli/bundle.sh), so these tests cover the bundle as shipped.
+const JW = fileURLToPath(new URL("../../bin/jw", import.meta.url));
 const decoder = new TextDecoder();
 
 interface Result {
@@ -39,8 +42,8 @@ async function jw(
   ...args: string[]
 ) {
   const conn = server ? connection(server, identity) : [];
-  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", CLI, ...conn, ...args],
+  const { code, stdout, stderr } = await new Deno.Command(JW, {
+    args: [...conn, ...args],
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
@@ -200,11 +203,8 @@ Deno.test("jw against a real server", async (t) => {
       "run of a job stopped from elsewhere exits 128+signal",
       async () => {
         const marker = crypto.randomUUID();
-        const running = new Deno.Command(Deno.execPath(), {
+        const running = new Deno.Command(JW, {
           args: [
-            "run",
-            "-A",
-            CLI,
             ...connection(server, "alice"),
             "run",
             "--",
@@ -488,4 +488,35 @@ Deno.test("jw --help and jw CMD --help are complete", async () => {
     assert.match(help.out, new RegExp(`^Usage: jw ${command}`));
     assert.match(help.out, /JW_SERVER/);
   }
+});
+
+Deno.test({
+  name:
+    "bin/jw remakes a stale bundle, which finds the repo's dev certificates",
+  // Making a bundle needs esbuild, which Deno fetches from the npm registry
+  // once; the test VM has no network (the host-made bundle runs there).
+  ignore: Deno.env.get("JW_TEST_VM") === "1",
+}, async () => {
+  const bundle = fileURLToPath(new URL("../../build/jw.js", import.meta.url));
+  await ensureDevCerts();
+  // A bundle older than every source is stale: bin/jw must make a new one.
+  await Deno.utime(bundle, 0, 0).catch((err) => {
+    if (!(err instanceof Deno.errors.NotFound)) throw err;
+  });
+  // A port nothing listens on: a test server's, once it has closed.
+  const server = await startTestServer();
+  await server.close();
+  const result = await jw(
+    undefined,
+    "",
+    "--server",
+    server.address,
+    "--user",
+    "admin",
+    "whoami",
+  );
+  // Reaching the connection step means the credentials were found and read
+  // from <repo>/certs/dev, the default the bundle resolves from build/.
+  assertOneLineError(result, 1, /^jw: cannot reach server localhost:\d+: /);
+  assert.ok((await Deno.stat(bundle)).mtime!.getTime() > 0, "bundle remade");
 });

@@ -130,6 +130,8 @@ main() {
   [[ $checked != 0 ]] || args=(-A --no-check "$@")
   printf '%s\n' "${args[@]}" >"$run/cfg/jw/args"
   ln -s /usr/local/bin/deno "$run/cfg/${repo#/}/node_modules/deno/deno"
+  mkdir -p "$run/cfg/${repo#/}/node_modules/.bin"
+  ln -s ../deno/deno "$run/cfg/${repo#/}/node_modules/.bin/deno"
   copy_project_libs "$image" "$run/cfg"
   (cd "$run/cfg" && find . -mindepth 1 | sed 's|^\./||' | "$busybox" cpio -o -H newc 2>/dev/null) \
     >"$run/cfg.cpio"
