@@ -105,6 +105,7 @@ export class Backlog {
       await new Promise<void>((resolve, reject) => {
         const onAbort = () => {
           account.waiters.delete(wake);
+          if (account.waiters.size === 0) this.#wake(account);
           reject(signal.reason);
         };
         const wake = () => {
@@ -121,13 +122,18 @@ export class Backlog {
     signal.throwIfAborted();
   }
 
+  /** Whether `peer`'s connection has senders waiting (and is polled). */
+  polling(peer: string): boolean {
+    return this.#accounts.get(peer)?.timer !== undefined;
+  }
+
   #over(account: Account): boolean {
     if (account.socket.destroyed) return false;
     const written = (account.socket.bytesWritten ?? 0) - account.base;
     return account.queued - written > this.#limit;
   }
 
-  /** Wakes every waiting sender and stops polling. */
+  /** Wakes every waiting sender (if any) and stops polling. */
   #wake(account: Account): void {
     clearInterval(account.timer);
     account.timer = undefined;

@@ -58,3 +58,21 @@ Deno.test("a waiting sender stops when its call is cancelled or its connection c
   await stuck;
   assert.equal(backlog.unsent(peer), 0);
 });
+
+Deno.test("the last waiting sender to give up stops the connection's polling", async () => {
+  const backlog = new Backlog(1_000);
+  const socket = fakeSocket(40_002);
+  backlog.track(socket as unknown as TLSSocket);
+  const peer = "127.0.0.1:40002";
+  const first = new AbortController();
+  const second = new AbortController();
+  const a = backlog.add(peer, 10_000, first.signal);
+  const b = backlog.add(peer, 10_000, second.signal);
+  assert.ok(backlog.polling(peer));
+  first.abort(new Error("first cancelled"));
+  await assert.rejects(a, /first cancelled/);
+  assert.ok(backlog.polling(peer), "one sender still waits");
+  second.abort(new Error("second cancelled"));
+  await assert.rejects(b, /second cancelled/);
+  assert.equal(backlog.polling(peer), false);
+});
