@@ -1,8 +1,8 @@
 #!/bin/sh
 # Bundles `jw` (cli.ts and every module it imports except grpc-js) into
-# build/jw.js, which bin/jw runs: one file loads ~50 ms faster than the ~150
+# build/jw.js, which bin/jw runs: one file loads ~35 ms faster than the ~150
 # modules it replaces (bench/RESULTS.md, `jw start`). grpc-js stays an
-# ordinary npm import: bundled as well, it loaded slower. bin/jw calls this
+# ordinary npm import: bundling it as well gained nothing. bin/jw calls this
 # when a source is newer than the bundle; `deno task build` always does.
 set -eu
 repo=$(cd "$(dirname "$0")/.." && pwd)
