@@ -46,7 +46,7 @@ export async function main(
       invocation.conn satisfies ConnectionFlags,
     );
     server = credentials.server;
-    using client = connect(credentials);
+    using client = await connect(credentials);
     return await dispatch(client, invocation, output);
   } catch (err) {
     if (err instanceof Deno.errors.BrokenPipe) return 0;

@@ -12,7 +12,7 @@ import * as grpc from "@grpc/grpc-js";
 import { parseArgs } from "node:util";
 import { JobWorker, OutputStream } from "../gen/jobworker/v1/jobworker_pb.ts";
 import { JobRuntime } from "../lib/mod.ts";
-import { serviceDefinition } from "../server/grpc_adapter.ts";
+import { serviceDefinition } from "../server/service_definition.ts";
 import { startServer } from "../server/server.ts";
 import { MutualTlsCredentials, readTlsFiles } from "../server/tls.ts";
 

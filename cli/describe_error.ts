@@ -5,8 +5,8 @@
  *
  * @module
  */
-import { status } from "@grpc/grpc-js";
 import { CliError } from "./cli_error.ts";
+import { GrpcStatus as status, grpcStatusName } from "./grpc_status.ts";
 import { UsageError } from "./usage_error.ts";
 
 /** What to print after `jw: ` and the process exit code. */
@@ -77,7 +77,9 @@ function grpcMessage({ code, details }: ServiceError, server: string): string {
         details ? ` (${details})` : ""
       }`;
     default:
-      return `server error: ${details || status[code] || `code ${code}`}`;
+      return `server error: ${
+        details || grpcStatusName(code) || `code ${code}`
+      }`;
   }
 }
 

@@ -3,12 +3,16 @@
  * grpc-js definition is the server's own, made from the generated service
  * descriptor, so client and server cannot disagree on the wire.
  *
+ * grpc-js and node:tls are loaded by {@link connect}, not when this module
+ * is: `jw --help` and usage errors never pay for them (about 80 ms of the
+ * ~200 ms a `jw` command takes), and a command that connects loads them
+ * while Deno's TLS set-up runs on another thread ({@link warmUpTls}).
+ *
  * @module
  */
-import * as grpc from "@grpc/grpc-js";
+import type * as grpc from "@grpc/grpc-js";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { Buffer } from "node:buffer";
-import tls from "node:tls";
 import {
   JobWorker,
   type ListRequestSchema,
@@ -25,8 +29,9 @@ import {
   type StopResponse,
   type WhoAmIResponse,
 } from "../gen/jobworker/v1/jobworker_pb.ts";
-import { serviceDefinition } from "../server/grpc_adapter.ts";
+import { serviceDefinition } from "../server/service_definition.ts";
 import type { Credentials } from "./credentials.ts";
+import { warmUpTls } from "./warm_up_tls.ts";
 
 /** How long a unary call may take before `jw` gives up. */
 const UNARY_DEADLINE_MS = 30_000;
@@ -58,11 +63,6 @@ export interface JobWorkerClient extends Disposable {
   close(): void;
 }
 
-const Client = grpc.makeGenericClientConstructor(
-  serviceDefinition(JobWorker),
-  "JobWorker",
-);
-
 type UnaryMethod = (
   request: unknown,
   options: grpc.CallOptions,
@@ -75,11 +75,22 @@ type UnaryMethod = (
  *
  * @example
  * ```ts
- * using client = connect(await loadCredentials({}));
+ * using client = await connect(await loadCredentials({}));
  * console.log((await client.whoAmI()).user);
  * ```
  */
-export function connect(credentials: Credentials): JobWorkerClient {
+export async function connect(
+  credentials: Credentials,
+): Promise<JobWorkerClient> {
+  warmUpTls();
+  const [grpc, { default: tls }] = await Promise.all([
+    import("@grpc/grpc-js"),
+    import("node:tls"),
+  ]);
+  const Client = grpc.makeGenericClientConstructor(
+    serviceDefinition(JobWorker),
+    "JobWorker",
+  );
   const context = tls.createSecureContext({
     ca: Buffer.from(credentials.ca),
     cert: Buffer.from(credentials.cert),

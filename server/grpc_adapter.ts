@@ -1,23 +1,19 @@
 /**
- * The one bridge between protobuf-es descriptors and grpc-js: a service
- * definition made from the generated service descriptor (messages cross the
- * wire with toBinary/fromBinary), and typed handlers wrapped so that every call
- * gets a cancellation signal, flow-controlled sends, the one error mapping
+ * The server side of the bridge between protobuf-es descriptors and grpc-js:
+ * typed handlers, registered under the definition made by
+ * {@link serviceDefinition}, wrapped so that every call gets a cancellation signal, flow-controlled sends, the one error mapping
  * ({@link statusFor}) and one log record.
  *
  * @module
  */
 import * as grpc from "@grpc/grpc-js";
-import { Buffer } from "node:buffer";
 import {
   create,
   type DescMessage,
   type DescMethod,
   type DescService,
-  fromBinary,
   type MessageInitShape,
   type MessageShape,
-  toBinary,
 } from "@bufbuild/protobuf";
 import type {
   GenService,
@@ -25,6 +21,7 @@ import type {
 } from "@bufbuild/protobuf/codegenv2";
 import { release } from "../lib/release.ts";
 import type { Backlog } from "./backlog.ts";
+import { encodeForSend, serviceDefinition } from "./service_definition.ts";
 import { type GrpcStatus, statusFor } from "./status_codes.ts";
 
 /** What a handler knows about its call besides the request. */
@@ -87,55 +84,6 @@ export interface AdapterOptions {
   onCallEnd?: (record: CallRecord) => void;
   /** Bounds the unsent bytes of streaming responses per connection. */
   backlog?: Backlog;
-}
-
-/**
- * The grpc-js definition of a protobuf-es service; serves servers and
- * clients (`grpc.makeGenericClientConstructor`) alike.
- */
-export function serviceDefinition(
-  service: DescService,
-): grpc.ServiceDefinition {
-  type AnyMessage = MessageShape<DescMessage>;
-  const definition: Record<
-    string,
-    grpc.MethodDefinition<AnyMessage, AnyMessage>
-  > = {};
-  for (const method of service.methods) {
-    definition[method.localName] = {
-      path: `/${service.typeName}/${method.name}`,
-      requestStream: method.methodKind === "client_streaming" ||
-        method.methodKind === "bidi_streaming",
-      responseStream: method.methodKind === "server_streaming" ||
-        method.methodKind === "bidi_streaming",
-      requestSerialize: serializer(method.input),
-      requestDeserialize: deserializer(method.input),
-      responseSerialize: serializer(method.output),
-      responseDeserialize: deserializer(method.output),
-    };
-  }
-  return definition;
-}
-
-/**
- * Encodings made by a sender before it hands its message to grpc-js, so that
- * it knows their size at once; the serializer then returns them as they are.
- */
-const encodings = new WeakMap<object, Uint8Array>();
-
-function serializer(schema: DescMessage) {
-  // create() returns a message of this schema as it is and builds one from a
-  // plain init object, so clients may pass either.
-  return (message: MessageShape<DescMessage>) => {
-    const bytes = encodings.get(message) ??
-      toBinary(schema, create(schema, message));
-    // A view, not a copy: chunks of job output are large.
-    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  };
-}
-
-function deserializer(schema: DescMessage) {
-  return (bytes: Buffer) => fromBinary(schema, bytes);
 }
 
 /** Registers typed handlers for a generated service on a grpc-js server. */
@@ -301,12 +249,10 @@ function sender(
   return async (init, written) => {
     signal.throwIfAborted();
     const message = create(schema, init);
-    const encoding = toBinary(schema, message);
-    encodings.set(message, encoding);
+    const encoding = encodeForSend(schema, message);
     unwritten++;
     call.write(message, () => {
       unwritten--;
-      encodings.delete(message);
       // grpc-js copied the encoding into its frame while serializing.
       release(encoding);
       written?.();

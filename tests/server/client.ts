@@ -15,10 +15,8 @@ import {
   JobWorker,
   type LogsResponse,
 } from "../../gen/jobworker/v1/jobworker_pb.ts";
-import {
-  type MethodsOf,
-  serviceDefinition,
-} from "../../server/grpc_adapter.ts";
+import type { MethodsOf } from "../../server/grpc_adapter.ts";
+import { serviceDefinition } from "../../server/service_definition.ts";
 import type { Pem } from "../../certs/pki.ts";
 
 type Methods = MethodsOf<typeof JobWorker>;

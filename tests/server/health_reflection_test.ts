@@ -16,7 +16,7 @@ import {
   ServerReflection as ReflectionV1alpha,
   ServerReflectionResponseSchema as ResponseV1alphaSchema,
 } from "../../gen/grpc/reflection/v1alpha/reflection_pb.ts";
-import { serviceDefinition } from "../../server/grpc_adapter.ts";
+import { serviceDefinition } from "../../server/service_definition.ts";
 import { clientCredentials } from "./client.ts";
 import { startTestServer, type TestServer } from "./test_server.ts";
 
