@@ -181,7 +181,13 @@ export class JobRuntime {
         cgroupProcs: cgroup.procsFiles,
       }, this.#initPath);
       info.startedAt = new Date();
-      return await this.#admit(info, log, cgroup, launched.exit);
+      // Saved (fsync included) after start() returns, which saves one fsync
+      // of start latency: the record made before the launch already says
+      // "running", and from it a restarted server re-adopts the job (or
+      // finds it lost) just the same; startedAt is all this save adds.
+      return await this.#admit(info, log, cgroup, launched.exit, {
+        wait: false,
+      });
     } catch (err) {
       this.#watcher.delete(id);
       await cgroup.destroy().catch(() => {});
@@ -231,6 +237,7 @@ export class JobRuntime {
       running.map((job) => job.stop(options.graceMs ?? DEFAULT_GRACE_MS)),
     );
     await Promise.allSettled(running.map((job) => job.done));
+    await this.#store.flush();
     await this.#watcher.close();
     await this.#driver.close();
   }
@@ -275,10 +282,12 @@ export class JobRuntime {
     log: OutputLog,
     cgroup: CgroupManager | null,
     exit: Promise<ExitStatus> | null,
+    { wait = true } = {},
   ): Promise<Job> {
     const job = new Job(info, log, cgroup, exit, (j) => this.#ended(j));
     this.#jobs.set(info.id, job);
-    await this.#store.save(job.info()).catch(() => {});
+    const saved = this.#store.save(job.info()).catch(() => {});
+    if (wait) await saved;
     return job;
   }
 
