@@ -109,7 +109,8 @@ export async function cliStart(
         ratio: `${ratio(u.p50, c.p50)} / ${ratio(u.p95, c.p95)}`,
       },
       {
-        name: "`jw --help` p50 / p95 (loads the CLI, no grpc-js, no connection)",
+        name:
+          "`jw --help` p50 / p95 (loads the CLI, no grpc-js, no connection)",
         value: p50p95(h),
         baseline: `deno eval "" ${p50p95(e)}`,
         ratio: `${ratio(h.p50, e.p50)} / ${ratio(h.p95, e.p95)}`,
