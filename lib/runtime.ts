@@ -158,7 +158,15 @@ export class JobRuntime {
       await this.#forget(id);
       throw storageError(err, this.#data.root);
     }
-    const cgroup = await this.#driver.create(id);
+    let cgroup: CgroupManager;
+    try {
+      cgroup = await this.#driver.create(id);
+    } catch (err) {
+      // Nothing was launched: leave no record that a restart would take for
+      // a job that was running.
+      await this.#forget(id);
+      throw err;
+    }
     try {
       await cgroup.apply(limits);
       this.#watcher.add(id, { log });

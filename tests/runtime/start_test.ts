@@ -1,6 +1,6 @@
 import { deepEqual, match, ok, rejects } from "node:assert/strict";
-import { JobError } from "../../lib/mod.ts";
-import { withRuntime } from "./_runtime.ts";
+import { JobError, JobRuntime } from "../../lib/mod.ts";
+import { findCgroups, freshTestDir, withRuntime } from "./_runtime.ts";
 
 function hasCode(code: string, pattern?: RegExp) {
   return (err: unknown) => {
@@ -158,4 +158,32 @@ Deno.test("a bad policy file fails the start with a clear error, and a fixed one
     deepEqual(job.info().limits, { pids: 10 });
     await job.done;
   }, { policy: {} });
+});
+
+Deno.test("a start whose cgroup cannot be made leaves no job behind, not even for a restarted server", async () => {
+  const { dataDir, cgroupName } = await freshTestDir("jw-test-");
+  const runtime = await JobRuntime.open({ dataDir, cgroupName });
+  let reopened: JobRuntime | undefined;
+  try {
+    // Take away the parent of the job cgroups (in one hierarchy, on v1).
+    const [parent] = await findCgroups(cgroupName);
+    ok(parent, "the runtime made its cgroup parent");
+    await Deno.remove(parent);
+    await rejects(
+      runtime.start({ owner: "t", command: "true" }),
+      /cannot create/,
+    );
+    deepEqual(runtime.list(), []);
+    deepEqual([...Deno.readDirSync(`${dataDir}/jobs`)], []);
+    deepEqual([...Deno.readDirSync(`${dataDir}/logs`)], []);
+    deepEqual([...Deno.readDirSync(`${dataDir}/work`)], []);
+    await runtime.close({ graceMs: 0 });
+    reopened = await JobRuntime.open({ dataDir, cgroupName });
+    deepEqual(reopened.list(), []);
+  } finally {
+    await runtime.close({ graceMs: 0 });
+    await reopened?.close({ graceMs: 0 });
+    await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+    deepEqual(await findCgroups(cgroupName), [], "job cgroups left behind");
+  }
 });
