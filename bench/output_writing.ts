@@ -32,6 +32,8 @@ const MEMORY = 2 * GiB;
 const FOUND = [
   "Found before (run of 8f198e8, with Deno.watchFs, load average ~6.5): the 0-follower job took 2.73× the raw writer and the 10-follower job 4.41×. perf and --cpu-prof showed why: every `write()` of `head` (8 KiB each, ~131,000 per GiB) raises IN_MODIFY on the logs directory; Deno.watchFs's notify-rs thread drained the inotify fd as fast as it could, so the events rarely merged in the kernel queue, and for each event it called realpath/readlink, open/close and statx. In a 0-follower run 70% of the server's perf samples were on that thread while the JS thread was 95% idle, and the writer paid too (each event allocated, the reader woken). With followers, each 128 KiB read also allocated a fresh zero-filled buffer (memset ~8% of the samples with 10 followers).",
   "Changed in 021dc52: lib/inotify.ts reads one raw inotify fd (Deno.dlopen of libc: inotify_init1, inotify_add_watch, read) and waits 5 ms between reads, so consecutive IN_MODIFY events of one file merge in the kernel; it decodes file names only, with no path resolution or stat. Followers see new output up to ~5 ms later. In the same commit lib/follower.ts began reading into one reused 128 KiB buffer per follower, handing out an exact-size copy of what it read.",
+  "Found in the runs of 17ce054 and 6b78f3b: with 10 followers the last one had the last byte after 24577 and 8787 ms (42 and 117 MiB/s each), and the server spent about 2.7 ms of CPU per MiB delivered (27630 ms of CPU for 10 GiB). Every follower read and copied every chunk itself, though live followers are woken together at the same offset: 10 reads, 10 copies and 10 buffers for the same bytes, on a machine with 2 cores the writer needs one of.",
+  "Changed on 2026-12-02 (lib/shared_reads.ts): followers that want the bytes at the same offset of the same stream share one read and one chunk (the first asks the file, the others get its result; the last 8 reads are kept while any follower is open, and a read that found nothing or failed is not handed on). A chunk counts its holders (lib's `hold`), so a consumer's `release()` frees it only after the others are done with it. Measured right after, this benchmark alone: 10 followers 1.17× the raw writer (was 2.31× in the run just before), the last follower done after 1927 ms (531 MiB/s each), 2459 ms of server CPU for the 10 GiB.",
 ];
 
 interface JobRun {
@@ -234,7 +236,7 @@ export async function outputWriting(
       ms(cpu(0))
     } ms with none: about ${
       perMiB.toFixed(0)
-    } µs of server CPU per MiB delivered to a follower. Each batch of events wakes every follower (OutputLog wakes all waiters), and each reads, copies and hands over its chunk through its ReadableStream; on ${navigator.hardwareConcurrency} cores the followers compete with the writer for CPU.${
+    } µs of server CPU per MiB delivered to a follower. Each batch of events wakes every follower (OutputLog wakes all waiters); followers at the same offset share one read and one chunk, and each hands it over through its own ReadableStream; on ${navigator.hardwareConcurrency} cores the followers compete with the writer for CPU.${
       met0 ? " The writer's own path (0 followers) is within the goal." : ""
     }`,
   ];

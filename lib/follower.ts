@@ -10,7 +10,9 @@ const CHUNK = 128 * 1024;
  * it (woken by the log, never by polling), and closes once the job ended and
  * the last byte was delivered. Each follower has its own file handles and at
  * most one chunk in hand, so a stalled follower costs nothing to the job or
- * to other followers; cancelling it closes its files.
+ * to other followers; cancelling it closes its files. Followers that want
+ * the same bytes at once share one read and one chunk (`SharedReads`):
+ * chunks are read-only.
  *
  * @example
  * ```ts
@@ -69,6 +71,7 @@ class Follower {
       this.#pos[this.#only] = this.#skip;
       this.#skip = 0;
     }
+    log.reads.attach();
   }
 
   /** The next chunk, or null at the end. */
@@ -90,6 +93,8 @@ class Follower {
   }
 
   close(): void {
+    if (this.#abort.signal.aborted) return;
+    this.#log.reads.detach();
     this.#abort.abort();
     for (const handle of Object.values(this.#files)) handle?.file.close();
     this.#files = {};
@@ -178,8 +183,25 @@ class Follower {
     };
   }
 
-  /** Up to `max` bytes of `stream` at `offset`, or null at its current end. */
+  /**
+   * Up to `max` bytes of `stream` at `offset`, or null at its current end:
+   * read once for all the followers that want them (`SharedReads`).
+   */
   async #read(
+    stream: StreamName,
+    offset: number,
+    max: number,
+  ): Promise<Uint8Array | null> {
+    const data = await this.#log.reads.read(
+      stream,
+      offset,
+      () => this.#readFile(stream, offset, max),
+    );
+    return data && data.length > max ? data.subarray(0, max) : data;
+  }
+
+  /** Up to `max` bytes of `stream` at `offset` from this follower's own file. */
+  async #readFile(
     stream: StreamName,
     offset: number,
     max: number,
@@ -203,7 +225,7 @@ class Follower {
     const n = await handle.file.read(this.#scratch.subarray(0, max));
     if (n === null || n === 0) return null;
     handle.at += n;
-    // The chunk leaves with the reader: a copy of exactly what was read.
+    // The chunk leaves with the readers: a copy of exactly what was read.
     return this.#scratch.slice(0, n);
   }
 }

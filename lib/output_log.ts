@@ -1,6 +1,7 @@
 import type { StreamName } from "./job_info.ts";
 import { freeBytes } from "./libc.ts";
 import { punchHole } from "./punch_hole.ts";
+import { SharedReads } from "./shared_reads.ts";
 
 /** Block size to which dropped ranges are rounded (holes are punched per block). */
 const BLOCK = 4096;
@@ -44,6 +45,8 @@ const STREAM: Record<string, StreamName> = { o: "stdout", e: "stderr" };
  */
 export class OutputLog {
   readonly files: OutputFiles;
+  /** Reads its followers share. */
+  readonly reads: SharedReads = new SharedReads();
   #segments: Segment[] = [];
   #ends: Record<StreamName, number> = { stdout: 0, stderr: 0 };
   #open: StreamName | null = null;

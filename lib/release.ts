@@ -19,9 +19,36 @@
 export function release(bytes: Uint8Array): void {
   const buffer = bytes.buffer;
   if (
-    buffer instanceof ArrayBuffer && !buffer.detached &&
-    bytes.byteOffset === 0 && bytes.byteLength === buffer.byteLength
-  ) {
-    buffer.transfer(0);
+    !(buffer instanceof ArrayBuffer) || buffer.detached ||
+    bytes.byteOffset !== 0 || bytes.byteLength !== buffer.byteLength
+  ) return;
+  const holders = HOLDERS.get(buffer);
+  if (holders !== undefined && holders > 1) {
+    HOLDERS.set(buffer, holders - 1);
+    return;
   }
+  HOLDERS.delete(buffer);
+  buffer.transfer(0);
+}
+
+/** Holders of buffers handed to more than one owner (see {@link hold}). */
+const HOLDERS = new WeakMap<ArrayBuffer, number>();
+
+/**
+ * Counts one more holder of `bytes` (which has one to begin with): each
+ * holder calls {@link release} once, and only the last call frees it. For
+ * a chunk that several readers receive.
+ *
+ * @example
+ * ```ts
+ * const chunk = new Uint8Array(16);
+ * hold(chunk); // a second reader gets it
+ * release(chunk); // the first is done: still readable
+ * release(chunk); // the second is done: freed
+ * ```
+ */
+export function hold(bytes: Uint8Array): void {
+  const buffer = bytes.buffer;
+  if (!(buffer instanceof ArrayBuffer) || buffer.detached) return;
+  HOLDERS.set(buffer, (HOLDERS.get(buffer) ?? 1) + 1);
 }

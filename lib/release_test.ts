@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
-import { release } from "./release.ts";
+import { hold, release } from "./release.ts";
 
 Deno.test("release detaches a buffer the bytes own, and leaves shared ones alone", () => {
   const owned = new Uint8Array(128 * 1024).fill(7);
@@ -18,4 +18,16 @@ Deno.test("release detaches a buffer the bytes own, and leaves shared ones alone
   const pooled = Buffer.from("short"); // a slice of Node's shared pool
   release(pooled);
   assert.equal(pooled.toString(), "short");
+});
+
+Deno.test("a held buffer is freed by the last of its holders' releases", () => {
+  const chunk = new Uint8Array(1024).fill(3);
+  hold(chunk);
+  hold(chunk);
+  release(chunk);
+  release(chunk);
+  assert.equal(chunk.byteLength, 1024, "one holder is left");
+  assert.equal(chunk[1023], 3);
+  release(chunk);
+  assert.equal(chunk.buffer.detached, true);
 });

@@ -1,6 +1,7 @@
 import { deepEqual, ok } from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { collect, runShell, withRuntime } from "./_runtime.ts";
+import { release } from "../../lib/mod.ts";
 
 Deno.test("echo round trip: stdout and stderr come back, each tagged", async () => {
   await withRuntime(async (runtime) => {
@@ -159,5 +160,50 @@ Deno.test("cancelling a reader of a running job releases it", async () => {
     await reader.cancel();
     deepEqual((await pending).done, true);
     await job.stop(0);
+  });
+});
+
+Deno.test("followers that share reads each get every byte, while others are cancelled and release theirs", async () => {
+  await withRuntime(async (runtime, dataDir) => {
+    const source = `${dataDir}/source.bin`;
+    await Deno.writeFile(
+      source,
+      crypto.getRandomValues(new Uint8Array(64 * 1024)),
+    );
+    await Deno.chmod(source, 0o644);
+    const block = await Deno.readFile(source);
+    const reference = createHash("sha256");
+    for (let i = 0; i < 256; i++) reference.update(block);
+    const expected = reference.digest("hex");
+    // 16 MiB, written while followers read it.
+    const job = await runtime.start({
+      owner: "t",
+      command: "sh",
+      args: [
+        "-c",
+        `i=0; while [ $i -lt 256 ]; do cat ${source}; i=$((i+1)); done`,
+      ],
+    });
+    const read = async (cancelAfter?: number) => {
+      const hash = createHash("sha256");
+      let chunks = 0;
+      for await (const chunk of job.output()) {
+        hash.update(chunk.data);
+        // Consumers free what they are done with, as the Logs handler does:
+        // a chunk shared with others must stay readable for them.
+        release(chunk.data);
+        if (++chunks === cancelAfter) return "cancelled";
+      }
+      return hash.digest("hex");
+    };
+    const results = await Promise.all([
+      ...Array.from({ length: 8 }, () => read()),
+      ...Array.from({ length: 8 }, (_, i) => read(1 + i * 3)),
+    ]);
+    await job.done;
+    deepEqual(results.slice(0, 8), Array(8).fill(expected));
+    deepEqual(results.slice(8), Array(8).fill("cancelled"));
+    // Joining after the end, from the file alone.
+    deepEqual(await read(), expected);
   });
 });
