@@ -224,7 +224,7 @@ export async function grpcLogs(
           : "a server process still did not exit cleanly (see above)."
       }${
         growth > GOAL_RSS
-          ? " Still open: about 80 MiB is there with a single stream and levels off (a bare node:http2 server over TLS shows the same +78 MiB); the rest grows with the number of concurrent streams, about 0.8 MiB each. Allocator settings (MALLOC_ARENA_MAX, MALLOC_MMAP_THRESHOLD_) and a smaller V8 young generation changed nothing; 32 KiB chunks instead of 128 KiB cut the 100-stream figure to +135 MiB at some throughput, not taken. The bare server's figure is of Deno 2.9.3 buffering all it is given (no pacing there)."
+          ? " Still open: about 80 MiB is there with a single stream and levels off (a bare node:http2 server over TLS shows the same +78 MiB); the rest grows with the number of concurrent streams, about 0.8 MiB each. Allocator settings (MALLOC_ARENA_MAX, MALLOC_MMAP_THRESHOLD_) and a smaller V8 young generation changed nothing; 32 KiB chunks instead of 128 KiB cut the 100-stream figure to +135 MiB at some throughput, not taken. Tried on 2026-12-02, each with this benchmark alone: followers sharing reads and chunks (lib/shared_reads.ts, kept) +170.4 MiB; on top of that, no read-ahead in the follower's stream (highWaterMark 0) +166.5 MiB, and 1 unwritten message per call instead of 2 +187.4 MiB at 74 instead of 92 MiB/s (neither kept): what grows per stream is not our buffers. The bare server's figure is of Deno 2.9.3 buffering all it is given (no pacing there)."
           : ""
       }`,
       ...(exits.length > 0
