@@ -17,7 +17,9 @@ Deno.test("followers that want the same bytes at once share one read and one chu
   const reads = new SharedReads();
   reads.attach();
   reads.attach();
-  const { calls, read } = counting(async () => new Uint8Array([1, 2, 3]));
+  const { calls, read } = counting(() =>
+    Promise.resolve(new Uint8Array([1, 2, 3]))
+  );
   const [a, b] = await Promise.all([
     reads.read("stdout", 0, read),
     reads.read("stdout", 0, read),
@@ -44,7 +46,7 @@ Deno.test("nothing found, or another follower's failed read, is not handed on", 
   reads.attach();
   const empty = Promise.withResolvers<Uint8Array | null>();
   const first = reads.read("stdout", 0, () => empty.promise);
-  const mine = counting(async () => new Uint8Array([9]));
+  const mine = counting(() => Promise.resolve(new Uint8Array([9])));
   const second = reads.read("stdout", 0, mine.read);
   empty.resolve(null); // EOF for the first (or it was cancelled)
   assert.equal(await first, null);
