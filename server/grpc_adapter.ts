@@ -1,8 +1,9 @@
 /**
  * The server side of the bridge between protobuf-es descriptors and grpc-js:
  * typed handlers, registered under the definition made by
- * {@link serviceDefinition}, wrapped so that every call gets a cancellation signal, flow-controlled sends, the one error mapping
- * ({@link statusFor}) and one log record.
+ * {@link serviceDefinition}, wrapped so that every call gets a cancellation
+ * signal, flow-controlled sends, the one error mapping ({@link statusFor})
+ * and one log record.
  *
  * @module
  */

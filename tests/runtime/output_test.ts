@@ -3,6 +3,27 @@ import { createHash } from "node:crypto";
 import { collect, runShell, withRuntime } from "./_runtime.ts";
 import { release } from "../../lib/mod.ts";
 
+/**
+ * A shell script that writes one random 64 KiB block `times` times, and the
+ * sha256 of what it writes.
+ */
+async function repeatedRandomBlock(
+  dataDir: string,
+  times: number,
+): Promise<{ script: string; expected: string }> {
+  const source = `${dataDir}/source.bin`;
+  const block = crypto.getRandomValues(new Uint8Array(64 * 1024));
+  await Deno.writeFile(source, block);
+  await Deno.chmod(source, 0o644);
+  const reference = createHash("sha256");
+  for (let i = 0; i < times; i++) reference.update(block);
+  return {
+    script:
+      `i=0; while [ $i -lt ${times} ]; do cat ${source}; i=$((i+1)); done`,
+    expected: reference.digest("hex"),
+  };
+}
+
 Deno.test("echo round trip: stdout and stderr come back, each tagged", async () => {
   await withRuntime(async (runtime) => {
     const { info, out } = await runShell(runtime, "echo hello; echo oops >&2");
@@ -58,19 +79,8 @@ Deno.test("chunks carry stream offsets; `from` starts mid-stream and mid-combine
 
 Deno.test("50 MiB of binary output reaches 20 concurrent readers byte-identical, one stalled", async () => {
   await withRuntime(async (runtime, dataDir) => {
-    const source = `${dataDir}/source.bin`;
-    await Deno.writeFile(
-      source,
-      crypto.getRandomValues(new Uint8Array(64 * 1024)),
-    );
     // 800 blocks of 64 KiB of random bytes = 50 MiB, with every byte value.
-    const script =
-      `i=0; while [ $i -lt 800 ]; do cat ${source}; i=$((i+1)); done`;
-    await Deno.chmod(source, 0o644);
-    const block = await Deno.readFile(source);
-    const reference = createHash("sha256");
-    for (let i = 0; i < 800; i++) reference.update(block);
-    const expected = reference.digest("hex");
+    const { script, expected } = await repeatedRandomBlock(dataDir, 800);
 
     const rssBefore = Deno.memoryUsage().rss;
     const job = await runtime.start({
@@ -165,24 +175,12 @@ Deno.test("cancelling a reader of a running job releases it", async () => {
 
 Deno.test("followers that share reads each get every byte, while others are cancelled and release theirs", async () => {
   await withRuntime(async (runtime, dataDir) => {
-    const source = `${dataDir}/source.bin`;
-    await Deno.writeFile(
-      source,
-      crypto.getRandomValues(new Uint8Array(64 * 1024)),
-    );
-    await Deno.chmod(source, 0o644);
-    const block = await Deno.readFile(source);
-    const reference = createHash("sha256");
-    for (let i = 0; i < 256; i++) reference.update(block);
-    const expected = reference.digest("hex");
     // 16 MiB, written while followers read it.
+    const { script, expected } = await repeatedRandomBlock(dataDir, 256);
     const job = await runtime.start({
       owner: "t",
       command: "sh",
-      args: [
-        "-c",
-        `i=0; while [ $i -lt 256 ]; do cat ${source}; i=$((i+1)); done`,
-      ],
+      args: ["-c", script],
     });
     const read = async (cancelAfter?: number) => {
       const hash = createHash("sha256");
