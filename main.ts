@@ -7,7 +7,13 @@
 import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { DEFAULT_DEV_DIR } from "./certs/dev_dir.ts";
-import { JobRuntime, parseSize, type Retention } from "./lib/mod.ts";
+import {
+  DEFAULT_JOB_UIDS,
+  JobRuntime,
+  parseSize,
+  parseUidRange,
+  type Retention,
+} from "./lib/mod.ts";
 import { type LogSink, stderrLog } from "./server/log.ts";
 import { startServer } from "./server/server.ts";
 import { readTlsFiles } from "./server/tls.ts";
@@ -26,7 +32,12 @@ Flags:
   --key FILE           server private key (default ${devPath("server.key")})
   --data-dir DIR       job output, state and working directories (default /var/lib/jobworker)
   --policy FILE        JSON limits policy (default: the built-in policy)
-  --job-user USER      who jobs run as: a user name or UID:GID (default nobody)
+  --job-uids FIRST-LAST
+                       uids (and gids) jobs run as, one of its own per job; none may
+                       belong to an account or subordinate id range (default ${DEFAULT_JOB_UIDS.first}-${DEFAULT_JOB_UIDS.last})
+  --job-user USER      run every job as this one account instead: a user name or UID:GID
+  --job-paths LIST     host paths jobs see, read-only, comma-separated
+                       (default: those of /bin,/etc,/lib,/lib32,/lib64,/libx32,/sbin,/usr that exist)
   --grace SECONDS      on SIGTERM/SIGINT, time running jobs get before SIGKILL (default 10)
   --retain-hours N     remove finished jobs and their output N hours after they ended (default: keep)
   --retain-bytes SIZE  remove the oldest finished jobs while all output exceeds SIZE, e.g. 10G (default: keep)
@@ -76,6 +87,8 @@ async function main(args: string[], log: LogSink): Promise<number> {
       "data-dir": { type: "string", default: "/var/lib/jobworker" },
       policy: { type: "string" },
       "job-user": { type: "string" },
+      "job-uids": { type: "string" },
+      "job-paths": { type: "string" },
       grace: { type: "string", default: "10" },
       "retain-hours": { type: "string" },
       "retain-bytes": { type: "string" },
@@ -118,6 +131,12 @@ async function main(args: string[], log: LogSink): Promise<number> {
     ...(flags.policy ? { policyPath: flags.policy } : {}),
     ...(flags["job-user"]
       ? { jobUser: await parseJobUser(flags["job-user"]) }
+      : {}),
+    ...(flags["job-uids"]
+      ? { jobUids: parseUidRange(flags["job-uids"]) }
+      : {}),
+    ...(flags["job-paths"] !== undefined
+      ? { viewPaths: flags["job-paths"].split(",").filter(Boolean) }
       : {}),
   });
   const server = await startServer({ listen: flags.listen, tls, runtime, log })

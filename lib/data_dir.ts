@@ -6,30 +6,35 @@ import type { OutputFiles } from "./output_log.ts";
  * - `logs/<id>.out|.err|.seg|.status`: output and launcher reports, in one
  *   flat directory so that one inotify watch covers every job (root only);
  * - `jobs/<id>/meta.json`: each job's metadata (root only);
- * - `work/<id>/`: default working directories, owned by the job user.
+ * - `work/<id>/`: each job's working directory, owned by the job's uid and
+ *   bound at /work in its view;
+ * - `root/`: an empty directory each job mounts its own root on, in its own
+ *   mount namespace (so the host never sees those mounts).
+ * Only root can enter any of it: jobs reach their directory through the
+ * bind, not through the host's path.
  */
 export class DataDir {
   readonly root: string;
   readonly logs: string;
   readonly jobs: string;
   readonly work: string;
+  readonly rootMount: string;
 
   constructor(root: string) {
     this.root = root.replace(/\/+$/, "") || "/";
     this.logs = `${this.root}/logs`;
     this.jobs = `${this.root}/jobs`;
     this.work = `${this.root}/work`;
+    this.rootMount = `${this.root}/root`;
   }
 
-  /** Creates the directories, and checks the job user can reach `work/`. */
+  /** Creates the directories (root only). */
   async prepare(): Promise<void> {
-    await Deno.mkdir(this.root, { recursive: true, mode: 0o711 });
-    await Deno.chmod(this.root, 0o711);
-    await Deno.mkdir(this.logs, { recursive: true, mode: 0o700 });
-    await Deno.mkdir(this.jobs, { recursive: true, mode: 0o700 });
-    await Deno.mkdir(this.work, { recursive: true, mode: 0o711 });
-    await Deno.chmod(this.work, 0o711);
-    await checkReachable(this.root);
+    for (const dir of [this.root, this.logs, this.jobs, this.work]) {
+      await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
+      await Deno.chmod(dir, 0o700);
+    }
+    await Deno.mkdir(this.rootMount, { recursive: true, mode: 0o700 });
   }
 
   output(id: string): OutputFiles {
@@ -66,25 +71,6 @@ export class DataDir {
     ];
     await Promise.all(paths.map((path) => Deno.remove(path).catch(() => {})));
     await Deno.remove(this.workDir(id), { recursive: true }).catch(() => {});
-  }
-}
-
-/** Every parent of `dir` must let others through, or jobs cannot enter their working directories. */
-async function checkReachable(dir: string): Promise<void> {
-  for (
-    let path = dir;
-    path !== "/" && path !== "";
-    path = path.slice(0, path.lastIndexOf("/")) || "/"
-  ) {
-    const { mode } = await Deno.stat(path);
-    if (mode !== null && (mode & 0o001) === 0) {
-      throw new JobError(
-        "failed_precondition",
-        `the job user cannot reach ${dir}: ${path} has mode ${
-          (mode & 0o777).toString(8)
-        } (needs o+x)`,
-      );
-    }
   }
 }
 

@@ -25,7 +25,10 @@ export interface JobSpec {
   args?: string[];
   /** Added to the job's clean environment (PATH, HOME, ...), overriding it. */
   env?: Record<string, string>;
-  /** Working directory; default: a fresh directory the job user owns. */
+  /**
+   * Working directory inside the job's view of the filesystem; default
+   * `/work`, a fresh directory only the job's uid can enter.
+   */
   dir?: string;
   /** Optional human name. */
   name?: string;
@@ -40,7 +43,11 @@ export interface JobInfo {
   name: string;
   command: string;
   args: string[];
+  /** Working directory inside the job's view (its own is `/work`). */
   dir: string;
+  /** The uid and gid the job runs as (absent in records of older versions). */
+  uid?: number;
+  gid?: number;
   state: JobState;
   /** Set when state is `exited`. */
   exitCode?: number;

@@ -11,6 +11,7 @@ export interface LaunchSpec {
   command: string;
   args: string[];
   env: Record<string, string>;
+  /** Working directory inside the job's view. */
   dir: string;
   uid: number;
   gid: number;
@@ -20,11 +21,21 @@ export interface LaunchSpec {
   statusFile: string;
   /** cgroup.procs files the job joins before it runs anything. */
   cgroupProcs: readonly string[];
+  /** Empty host directory the job's root is mounted on (see DataDir). */
+  rootMount: string;
+  /** Host directory bound at /work. */
+  workDir: string;
+  /** Host paths bound read-only into the view. */
+  viewPaths: readonly string[];
+  /** Size of each of the job's tmpfs (/tmp, /var/tmp, /dev/shm). */
+  tmpBytes: number;
+  /** System calls the policy allows beyond, or denies besides, the default filter. */
+  seccomp?: { allow?: readonly string[]; deny?: readonly string[] };
 }
 
 /** A job whose command is running. */
 export interface Launched {
-  /** Host PID of the command (PID 1 in its namespace). */
+  /** Host PID of the job's init (PID 1 in its namespace; the command is its child). */
   pid: number;
   /** Resolves when the command ended. */
   exit: Promise<ExitStatus>;
@@ -36,12 +47,14 @@ export const DEFAULT_INIT =
 
 /**
  * Starts a job through `jw-init` (lib/init/jw_init.c), which joins the job's
- * cgroup, enters fresh namespaces, drops to the job user and executes the
- * command, then reports on its stdout: `started PID`, or `failed REASON`, and
- * at the end `exited CODE` / `signaled SIGNAL`.
+ * cgroup, enters fresh namespaces and its own root, drops to the job's user
+ * under a seccomp filter and runs the command beneath a small init, then
+ * reports on its stdout: `started PID`, `failed REASON` or `invalid REASON`,
+ * and at the end `exited CODE` / `signaled SIGNAL`.
  *
  * Resolves once the command runs; throws `failed_to_start` with the OS reason
- * when it could not be executed.
+ * when it could not be executed, and `invalid_argument` when the request
+ * cannot work (a working directory missing from the job's view).
  */
 export async function launch(
   spec: LaunchSpec,
@@ -62,6 +75,15 @@ export async function launch(
     spec.statusFile,
     "--dir",
     spec.dir,
+    "--root-mount",
+    spec.rootMount,
+    "--work",
+    spec.workDir,
+    "--tmp-bytes",
+    String(spec.tmpBytes),
+    ...spec.viewPaths.flatMap((path) => ["--ro", path]),
+    ...(spec.seccomp?.allow ?? []).flatMap((name) => ["--allow", name]),
+    ...(spec.seccomp?.deny ?? []).flatMap((name) => ["--deny", name]),
     ...spec.cgroupProcs.flatMap((path) => ["--cgroup", path]),
     ...Object.entries(spec.env).flatMap(([k, v]) => ["--env", `${k}=${v}`]),
     "--",
@@ -97,6 +119,9 @@ export async function launch(
     };
   }
   await child.status;
+  if (word === "invalid") {
+    throw new JobError("invalid_argument", rest.join(" "));
+  }
   const why = word === "failed"
     ? rest.join(" ")
     : `launcher: ${(await diagnostics).trim()}`;

@@ -23,8 +23,16 @@ export {
   loadPolicy,
   type Policy,
   resolveLimits,
+  type SeccompChanges,
 } from "./policy.ts";
 export { isJobId, parseJobId } from "./job_id.ts";
+export {
+  DEFAULT_JOB_UIDS,
+  JobUids,
+  parseUidRange,
+  type UidRange,
+} from "./job_uids.ts";
+export { DEFAULT_VIEW_PATHS, WORK_DIR } from "./job_view.ts";
 export { release } from "./release.ts";
 export type { Retention } from "./retention.ts";
 export type {

@@ -15,6 +15,42 @@ import {
 export interface Policy {
   defaults: Limits;
   ceilings: Limits;
+  /**
+   * Changes to every job's seccomp filter (lib/init/seccomp_filter.c):
+   * system calls of the default deny list to allow, and more to deny.
+   */
+  seccomp?: SeccompChanges;
+}
+
+/** System call names to allow beyond, or deny besides, the default filter. */
+export interface SeccompChanges {
+  allow?: string[];
+  deny?: string[];
+}
+
+const SYSCALL_NAME = /^[a-z_][a-z0-9_]{0,63}$/;
+
+function parseSeccomp(raw: unknown): SeccompChanges | undefined {
+  if (raw === undefined) return undefined;
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+    throw new Error("seccomp must be an object");
+  }
+  const changes: SeccompChanges = {};
+  for (const [key, value] of Object.entries(raw)) {
+    if (key !== "allow" && key !== "deny") {
+      throw new Error(`seccomp.${key} is not known (know allow, deny)`);
+    }
+    if (
+      !Array.isArray(value) || value.length > 64 ||
+      !value.every((name) => typeof name === "string" && SYSCALL_NAME.test(name))
+    ) {
+      throw new Error(
+        `seccomp.${key} must be a list of at most 64 system call names`,
+      );
+    }
+    changes[key] = value;
+  }
+  return changes;
 }
 
 /** The policy used when no file is given. */
@@ -73,10 +109,12 @@ export async function loadPolicy(path?: string): Promise<Policy> {
     if (typeof raw !== "object" || raw === null) {
       throw new Error("not an object");
     }
-    const policy = {
+    const policy: Policy = {
       defaults: parseLimits(raw.defaults, "defaults"),
       ceilings: parseLimits(raw.ceilings, "ceilings"),
     };
+    const seccomp = parseSeccomp(raw.seccomp);
+    if (seccomp) policy.seccomp = seccomp;
     checkWithin(policy.defaults, policy.ceilings, "default");
     return policy;
   } catch (err) {

@@ -7,13 +7,20 @@ import { DEFAULT_GRACE_MS, Job } from "./job.ts";
 import { newJobId, parseJobId } from "./job_id.ts";
 import type { JobInfo, JobSpec } from "./job_info.ts";
 import { JobStore } from "./job_store.ts";
+import {
+  checkUidRange,
+  DEFAULT_JOB_UIDS,
+  JobUids,
+  type UidRange,
+} from "./job_uids.ts";
+import { resolveViewPaths, WORK_DIR } from "./job_view.ts";
 import { DEFAULT_INIT, type ExitStatus, launch } from "./launcher.ts";
 import { emptyUsage } from "./limits.ts";
 import { LogWatcher } from "./log_watcher.ts";
 import { OutputLog } from "./output_log.ts";
 import { loadPolicy, type Policy, resolveLimits } from "./policy.ts";
 import { pickExpired, type Retention } from "./retention.ts";
-import { type CleanSpec, validateSpec } from "./spec.ts";
+import { validateSpec } from "./spec.ts";
 
 /** How a {@link JobRuntime} is set up. */
 export interface RuntimeOptions {
@@ -21,8 +28,21 @@ export interface RuntimeOptions {
   dataDir: string;
   /** JSON policy file (see `loadPolicy`); the built-in policy when absent. */
   policyPath?: string;
-  /** Who jobs run as; default nobody/nogroup (65534). */
+  /**
+   * One fixed account every job runs as. Default: none; each job gets a uid
+   * (and gid) of its own from {@link jobUids}.
+   */
   jobUser?: { uid: number; gid: number };
+  /**
+   * The uids (and equal gids) jobs run as, one per job: none may belong to
+   * an account or a subordinate id range. Default {@link DEFAULT_JOB_UIDS}.
+   */
+  jobUids?: UidRange;
+  /**
+   * Host paths bound read-only into every job's view of the filesystem;
+   * default those of `DEFAULT_VIEW_PATHS` (lib/job_view.ts) that exist.
+   */
+  viewPaths?: string[];
   /** Name of the cgroup made beneath the server's own to hold job cgroups. */
   cgroupName?: string;
   /** The job launcher binary; default build/jw-init. */
@@ -42,6 +62,8 @@ export interface StartOptions {
   customLimits?: boolean;
 }
 
+/** Size of each of a job's tmpfs when its memory is not limited. */
+const DEFAULT_TMP_BYTES = 1024 ** 3;
 const SEARCH_PATH =
   "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 /** How often retention is applied besides after every job's end. */
@@ -64,7 +86,9 @@ export class JobRuntime {
   readonly #data: DataDir;
   readonly #store: JobStore;
   readonly #policyPath?: string;
-  readonly #jobUser: { uid: number; gid: number };
+  readonly #jobUser?: { uid: number; gid: number };
+  readonly #uids: JobUids | null;
+  readonly #viewPaths: readonly string[];
   readonly #initPath: string;
   readonly #retention: Retention;
   readonly #maxLogBytes?: number;
@@ -78,11 +102,16 @@ export class JobRuntime {
     options: RuntimeOptions,
     data: DataDir,
     driver: CgroupDriver,
+    viewPaths: readonly string[],
   ) {
     this.#data = data;
     this.#store = new JobStore(data.jobs);
     this.#policyPath = options.policyPath;
-    this.#jobUser = options.jobUser ?? { uid: 65534, gid: 65534 };
+    this.#jobUser = options.jobUser;
+    this.#uids = options.jobUser
+      ? null
+      : new JobUids(options.jobUids ?? DEFAULT_JOB_UIDS);
+    this.#viewPaths = viewPaths;
     this.#initPath = options.initPath ?? DEFAULT_INIT;
     this.#retention = options.retention ?? {};
     this.#maxLogBytes = options.maxLogBytes;
@@ -99,13 +128,17 @@ export class JobRuntime {
    * and marked `lost`.
    */
   static async open(options: RuntimeOptions): Promise<JobRuntime> {
+    const viewPaths = await resolveViewPaths(options.viewPaths);
+    if (!options.jobUser) {
+      await checkUidRange(options.jobUids ?? DEFAULT_JOB_UIDS);
+    }
     const data = new DataDir(options.dataDir);
     await data.prepare();
     const driver = await openCgroupDriver({
       name: options.cgroupName ?? "jobworker",
       ioPaths: [data.root],
     });
-    const runtime = new JobRuntime(options, data, driver);
+    const runtime = new JobRuntime(options, data, driver, viewPaths);
     await runtime.#restore();
     return runtime;
   }
@@ -132,15 +165,19 @@ export class JobRuntime {
         "custom limits need the admin role",
       );
     }
-    const limits = resolveLimits(await this.policy(), clean.limits);
+    const policy = await this.policy();
+    const limits = resolveLimits(policy, clean.limits);
     const id = this.#freshId();
+    const account = this.#jobUser ?? this.#takeUid();
     const info: JobInfo = {
       id,
       owner: clean.owner,
       name: clean.name ?? "",
       command: clean.command,
       args: clean.args,
-      dir: clean.dir ?? this.#data.workDir(id),
+      dir: clean.dir ?? WORK_DIR,
+      uid: account.uid,
+      gid: account.gid,
       state: "running",
       oomKilled: false,
       createdAt: new Date(),
@@ -153,9 +190,10 @@ export class JobRuntime {
     };
     let log: OutputLog;
     try {
-      log = await this.#prepare(info, clean);
+      log = await this.#prepare(info);
     } catch (err) {
       await this.#forget(id);
+      this.#releaseUid(info);
       throw storageError(err, this.#data.root);
     }
     let cgroup: CgroupManager;
@@ -165,6 +203,7 @@ export class JobRuntime {
       // Nothing was launched: leave no record that a restart would take for
       // a job that was running.
       await this.#forget(id);
+      this.#releaseUid(info);
       throw err;
     }
     try {
@@ -176,17 +215,22 @@ export class JobRuntime {
         args: clean.args,
         env: {
           PATH: SEARCH_PATH,
-          HOME: info.dir,
+          HOME: WORK_DIR,
           HOSTNAME: id,
           JW_JOB_ID: id,
           ...clean.env,
         },
         dir: info.dir,
-        ...this.#jobUser,
+        ...account,
         stdout: log.files.stdout,
         stderr: log.files.stderr,
         statusFile: this.#data.status(id),
         cgroupProcs: cgroup.procsFiles,
+        rootMount: this.#data.rootMount,
+        workDir: this.#data.workDir(id),
+        viewPaths: this.#viewPaths,
+        tmpBytes: limits.memoryBytes || DEFAULT_TMP_BYTES,
+        seccomp: policy.seccomp,
       }, this.#initPath);
       info.startedAt = new Date();
       // Saved (fsync included) after start() returns, which saves one fsync
@@ -204,6 +248,7 @@ export class JobRuntime {
       } else {
         await this.#forget(id);
       }
+      this.#releaseUid(info);
       throw err;
     }
   }
@@ -260,6 +305,16 @@ export class JobRuntime {
     }
   }
 
+  #takeUid(): { uid: number; gid: number } {
+    const uid = this.#uids!.take();
+    return { uid, gid: uid };
+  }
+
+  /** Gives a job's uid back once it and all it owned are gone. */
+  #releaseUid(info: JobInfo): void {
+    if (info.uid !== undefined) this.#uids?.release(info.uid);
+  }
+
   #freshId(): string {
     for (;;) {
       const id = newJobId();
@@ -269,15 +324,15 @@ export class JobRuntime {
 
   /**
    * Makes the job's state directory (saving the job first, so a full data
-   * directory fails the start), working directory and empty output.
+   * directory fails the start), working directory (its uid's alone) and
+   * empty output.
    */
-  async #prepare(info: JobInfo, spec: CleanSpec): Promise<OutputLog> {
+  async #prepare(info: JobInfo): Promise<OutputLog> {
     await Deno.mkdir(this.#store.jobDir(info.id), { mode: 0o700 });
     await this.#store.save(info);
-    if (!spec.dir) {
-      await Deno.mkdir(info.dir, { mode: 0o700 });
-      await Deno.chown(info.dir, this.#jobUser.uid, this.#jobUser.gid);
-    }
+    const work = this.#data.workDir(info.id);
+    await Deno.mkdir(work, { mode: 0o700 });
+    await Deno.chown(work, info.uid ?? null, info.gid ?? null);
     return await OutputLog.create(
       this.#data.output(info.id),
       this.#maxLogBytes,
@@ -320,8 +375,13 @@ export class JobRuntime {
   async #ended(job: Job): Promise<void> {
     this.#watcher.delete(job.id);
     const info = job.info();
-    if (info.dir === this.#data.workDir(job.id)) {
-      await Deno.remove(info.dir, { recursive: true }).catch(() => {});
+    // Its processes died with its PID namespace and its tmpfs with its mount
+    // namespace; once its working directory is gone too, nothing is left
+    // that its uid owns.
+    const work = this.#data.workDir(job.id);
+    await Deno.remove(work, { recursive: true }).catch(() => {});
+    if (!await Deno.lstat(work).then(() => true, () => false)) {
+      this.#releaseUid(info);
     }
     await this.#store.save(info).catch(() => {});
     await this.#sweep();
@@ -374,6 +434,7 @@ export class JobRuntime {
    */
   async #readopt(info: JobInfo): Promise<void> {
     const id = info.id;
+    if (info.uid !== undefined) this.#uids?.claim(info.uid);
     const statusPath = this.#data.status(id);
     const cgroup = await this.#driver.adopt(id).catch(() => null);
     const log = await OutputLog.open(this.#data.output(id), {

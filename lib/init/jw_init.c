@@ -1,29 +1,42 @@
 /*
  * jw-init: the launcher every jobworker job goes through.
  *
- * It does in one process what `sh` (cgroup join) + `unshare --fork` + `setpriv`
- * would do, but reports exactly what happened, which those tools cannot:
+ * It does in one process what `sh` (cgroup join) + `unshare --fork` +
+ * `setpriv` + `tini` would do, but reports exactly what happened, which those
+ * tools cannot:
  *   - the job's exit code or terminating signal (util-linux 2.38 `unshare`
  *     turns a SIGKILLed child, e.g. an OOM kill, into "exit 1");
- *   - a command that could not be executed (missing binary, no permission,
- *     bad directory) as a start failure with the OS reason, through a
- *     close-on-exec pipe, instead of a job that "exited 127".
+ *   - a command that could not be executed (missing binary, no permission)
+ *     as a start failure with the OS reason, instead of a job that
+ *     "exited 127"; a working directory that does not exist in the job's
+ *     view as a bad request.
  *
- * The parent stays outside the job's cgroup (so stopping the job never kills
- * the reporter) and prints one line per event on stdout:
- *   started <pid> <own pid> the command is running (host PIDs of it and of us)
- *   failed <reason>         the command never ran
- *   exited <code>           the command exited
- *   signaled <signal>       the command was killed by a signal
- * The final line is also written atomically to --status FILE, so a restarted
- * server can read it.
- *
- * The child becomes PID 1 of new PID, mount, network, UTS and IPC namespaces,
- * joins the job's cgroup before anything else, makes mounts private, mounts a
- * fresh /proc and a read-only /sys, sets the hostname, brings `lo` up, points stdio at the output
- * files, drops every capability and supplementary group, switches to the job
- * user with no_new_privs, enters the working directory and executes the
- * command with exactly the environment given.
+ * Three processes:
+ *   reporter  (this process) stays outside the job's cgroup and namespaces,
+ *             so stopping the job never kills it, and prints one line per
+ *             event on stdout:
+ *               started <pid> <own pid>  the command runs (host PIDs of the
+ *                                        job's init and of the reporter)
+ *               failed <reason>          the command never ran
+ *               invalid <reason>         the request cannot work (bad dir,
+ *                                        unknown system call in the policy)
+ *               exited <code>            the command exited
+ *               signaled <signal>        the command was killed by a signal
+ *             The last line is also written atomically to --status FILE, so
+ *             a restarted server can read it.
+ *   init      PID 1 of the job's new PID namespace. It joins the job's cgroup
+ *             before anything else, enters new mount, network (only lo, up),
+ *             UTS (hostname = job id) and IPC namespaces, builds the job's
+ *             own root and pivots into it (sandbox.c), points stdio at the
+ *             output files, drops every capability and supplementary group,
+ *             becomes the job's user with no_new_privs, loads the seccomp
+ *             filter (seccomp_filter.c) and forks the command. Then, like
+ *             tini, it forwards SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1,
+ *             SIGUSR2 and SIGWINCH to the command, reaps every orphan, and
+ *             when the command ends tells the reporter how and exits, which
+ *             ends every process left in the namespace.
+ *   command   executed with exactly the environment given, in the working
+ *             directory, with core dumps off and a bounded RLIMIT_NOFILE.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -40,42 +53,43 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define MAX_LIST 64
-#define MAX_ENV 1024
+#include "jw_init.h"
 
-struct config {
-  const char *id;
-  uid_t uid;
-  gid_t gid;
-  const char *stdout_path;
-  const char *stderr_path;
-  const char *status_path;
-  const char *dir;
-  const char *cgroups[MAX_LIST];
-  int ncgroups;
-  char *env[MAX_ENV + 1];
-  int nenv;
-  char **argv;
-};
+/* Open files a job may have: soft, and the hard limit it may raise it to. */
+#define NOFILE_SOFT 1024
+#define NOFILE_HARD 524288
 
 static void usage(void) {
   fprintf(stderr,
           "usage: jw-init --id ID --uid UID --gid GID --stdout FILE --stderr FILE\n"
+          "               --root-mount DIR --work DIR [--ro PATH]... [--tmp-bytes N]\n"
           "               [--status FILE] [--dir DIR] [--cgroup PROCS_FILE]...\n"
+          "               [--allow SYSCALL]... [--deny SYSCALL]...\n"
           "               [--env K=V]... -- COMMAND [ARG]...\n");
   exit(2);
+}
+
+static void add(const char **list, int *n, const char *v) {
+  if (*n >= MAX_LIST) {
+    fprintf(stderr, "jw-init: more than %d of one option\n", MAX_LIST);
+    exit(2);
+  }
+  list[(*n)++] = v;
 }
 
 static void parse_args(int argc, char **argv, struct config *c) {
   memset(c, 0, sizeof(*c));
   c->uid = 65534;
   c->gid = 65534;
-  c->dir = "/";
+  c->dir = "/work";
+  c->tmp_bytes = 64ULL << 20;
   int i = 1;
   for (; i < argc; i++) {
     const char *a = argv[i];
@@ -92,30 +106,53 @@ static void parse_args(int argc, char **argv, struct config *c) {
     else if (strcmp(a, "--stderr") == 0) c->stderr_path = v;
     else if (strcmp(a, "--status") == 0) c->status_path = v;
     else if (strcmp(a, "--dir") == 0) c->dir = v;
-    else if (strcmp(a, "--cgroup") == 0 && c->ncgroups < MAX_LIST) c->cgroups[c->ncgroups++] = v;
+    else if (strcmp(a, "--root-mount") == 0) c->root_mount = v;
+    else if (strcmp(a, "--work") == 0) c->work = v;
+    else if (strcmp(a, "--tmp-bytes") == 0) c->tmp_bytes = strtoull(v, NULL, 10);
+    else if (strcmp(a, "--ro") == 0) add(c->ro, &c->nro, v);
+    else if (strcmp(a, "--allow") == 0) add(c->allow, &c->nallow, v);
+    else if (strcmp(a, "--deny") == 0) add(c->deny, &c->ndeny, v);
+    else if (strcmp(a, "--cgroup") == 0) add(c->cgroups, &c->ncgroups, v);
     else if (strcmp(a, "--env") == 0 && c->nenv < MAX_ENV) c->env[c->nenv++] = (char *)v;
     else usage();
   }
-  if (i >= argc || !c->id || !c->stdout_path || !c->stderr_path) usage();
+  if (i >= argc || !c->id || !c->stdout_path || !c->stderr_path || !c->root_mount || !c->work) usage();
   c->env[c->nenv] = NULL;
   c->argv = &argv[i];
 }
 
-/* Child side: report why we could not start, then die. */
+/* The init's line to the reporter (a pipe; lines below PIPE_BUF are atomic). */
 static int report_fd = -1;
 
-static void fail(const char *fmt, ...) {
-  char msg[512];
+static void tell(const char *line) {
+  if (write(report_fd, line, strlen(line)) < 0) { /* nothing left to tell */ }
+}
+
+static void vreport(const char *word, int with_errno, const char *fmt, va_list ap) {
+  char msg[600];
   int saved = errno;
+  int n = snprintf(msg, sizeof(msg), "%s ", word);
+  n += vsnprintf(msg + n, sizeof(msg) - (size_t)n, fmt, ap);
+  if ((size_t)n < sizeof(msg) && with_errno) n += snprintf(msg + n, sizeof(msg) - (size_t)n, ": %s", strerror(saved));
+  if ((size_t)n >= sizeof(msg) - 1) n = sizeof(msg) - 2;
+  msg[n] = '\n';
+  msg[n + 1] = '\0';
+  tell(msg);
+}
+
+void fail(const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  int n = vsnprintf(msg, sizeof(msg), fmt, ap);
+  vreport("failed", 1, fmt, ap);
   va_end(ap);
-  if (n < 0) n = 0;
-  if ((size_t)n >= sizeof(msg)) n = sizeof(msg) - 1;
-  n += snprintf(msg + n, sizeof(msg) - (size_t)n, ": %s", strerror(saved));
-  if ((size_t)n >= sizeof(msg)) n = sizeof(msg) - 1;
-  if (write(report_fd, msg, (size_t)n) < 0) { /* nothing left to tell */ }
+  _exit(127);
+}
+
+void fail_invalid(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vreport("invalid", 0, fmt, ap);
+  va_end(ap);
   _exit(127);
 }
 
@@ -138,20 +175,22 @@ static void bring_lo_up(void) {
   close(s);
 }
 
-static void redirect(int target, const char *path, int flags) {
-  int fd = open(path, flags | O_CLOEXEC, 0640);
+static int open_output(const char *path) {
+  int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
   if (fd < 0) fail("open %s", path);
-  if (dup2(fd, target) < 0) fail("dup2 %s", path);
+  return fd;
+}
+
+static void redirect(int fd, int target) {
+  if (dup2(fd, target) < 0) fail("dup2 %d", target);
   close(fd);
 }
 
-/* Nothing but stdio (and the report pipe, until exec) reaches the job. */
+/* Nothing but stdio (and the report pipe, in the init) reaches the job. */
 static void close_other_descriptors(void) {
   if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) == 0) return;
   long max = sysconf(_SC_OPEN_MAX);
-  for (int fd = 3; fd < max && fd < 65536; fd++) {
-    if (fd != report_fd) fcntl(fd, F_SETFD, FD_CLOEXEC);
-  }
+  for (int fd = 3; fd < max && fd < 65536; fd++) fcntl(fd, F_SETFD, FD_CLOEXEC);
 }
 
 static void drop_capabilities(void) {
@@ -166,6 +205,15 @@ static void drop_capabilities(void) {
   }
 }
 
+/* Lowers a limit to at most soft/hard (never raises what the server has). */
+static void set_limit(int resource, rlim_t soft, rlim_t hard, const char *what) {
+  struct rlimit lim;
+  if (getrlimit(resource, &lim) < 0) fail("get %s limit", what);
+  if (lim.rlim_max > hard) lim.rlim_max = hard;
+  lim.rlim_cur = soft < lim.rlim_max ? soft : lim.rlim_max;
+  if (setrlimit(resource, &lim) < 0) fail("set %s limit", what);
+}
+
 static void reset_signals(void) {
   struct sigaction sa;
   memset(&sa, 0, sizeof(sa));
@@ -176,20 +224,32 @@ static void reset_signals(void) {
   sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
-static void run_child(struct config *c) {
+/* Signals the init passes on to the command; the rest it leaves alone. */
+static const int FORWARDED[] = {SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGWINCH};
+
+/* Becomes the job's sandboxed, unprivileged init; returns with every signal
+ * it handles blocked (in `set`). */
+static void enter_job(const struct config *c, sigset_t *set) {
   /* The cgroup first: every byte and cycle from here on is the job's. */
   for (int i = 0; i < c->ncgroups; i++) write_file(c->cgroups[i], "0");
   if (setsid() < 0) fail("setsid");
+  if (unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWIPC) < 0) fail("create namespaces");
   if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) fail("make mounts private");
-  if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) fail("mount /proc");
-  /* A sysfs of our own shows our network namespace (only lo) and none of the host's cgroups. */
-  if (mount("sysfs", "/sys", "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) fail("mount /sys");
+  int out = open_output(c->stdout_path);
+  int err = open_output(c->stderr_path);
+  umask(0);
+  enter_sandbox(c);
+  umask(022);
   if (sethostname(c->id, strlen(c->id)) < 0) fail("set hostname");
   bring_lo_up();
-  redirect(STDIN_FILENO, "/dev/null", O_RDONLY);
-  redirect(STDOUT_FILENO, c->stdout_path, O_WRONLY | O_APPEND | O_CREAT);
-  redirect(STDERR_FILENO, c->stderr_path, O_WRONLY | O_APPEND | O_CREAT);
+  int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  if (null < 0) fail("open /dev/null");
+  redirect(null, STDIN_FILENO);
+  redirect(out, STDOUT_FILENO);
+  redirect(err, STDERR_FILENO);
   close_other_descriptors();
+  set_limit(RLIMIT_CORE, 0, 0, "core size");
+  set_limit(RLIMIT_NOFILE, NOFILE_SOFT, NOFILE_HARD, "open files");
   drop_capabilities();
   if (setgroups(0, NULL) < 0) fail("clear groups");
   if (setresgid(c->gid, c->gid, c->gid) < 0) fail("set gid %u", c->gid);
@@ -199,14 +259,78 @@ static void run_child(struct config *c) {
    * clears it. */
   if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) fail("set parent-death signal");
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) fail("set no_new_privs");
-  if (chdir(c->dir) < 0) fail("chdir %s", c->dir);
-  reset_signals();
-  environ = c->env;
-  execvp(c->argv[0], c->argv);
-  fail("exec \"%s\"", c->argv[0]);
+  /* The command, same uid, must not trace or read the init. */
+  if (prctl(PR_SET_DUMPABLE, 0) < 0) fail("set not dumpable");
+  if (chdir(c->dir) < 0) {
+    if (errno == ENOENT || errno == ENOTDIR) {
+      fail_invalid("dir %s does not exist in the job's filesystem", c->dir);
+    }
+    fail("chdir %s", c->dir);
+  }
+  load_seccomp(c);
+  sigemptyset(set);
+  sigaddset(set, SIGCHLD);
+  for (size_t i = 0; i < sizeof(FORWARDED) / sizeof(FORWARDED[0]); i++) sigaddset(set, FORWARDED[i]);
+  if (sigprocmask(SIG_BLOCK, set, NULL) < 0) fail("block signals");
 }
 
-/* Parent side. */
+/* Forks and executes the command; returns its PID once it runs. */
+static pid_t start_command(const struct config *c) {
+  int exec_pipe[2];
+  if (pipe2(exec_pipe, O_CLOEXEC) < 0) fail("pipe");
+  pid_t pid = fork();
+  if (pid < 0) fail("fork");
+  if (pid == 0) {
+    report_fd = exec_pipe[1];
+    reset_signals();
+    environ = (char **)c->env;
+    execvp(c->argv[0], c->argv);
+    fail("exec \"%s\"", c->argv[0]);
+  }
+  close(exec_pipe[1]);
+  char why[600];
+  ssize_t n;
+  do {
+    n = read(exec_pipe[0], why, sizeof(why) - 1);
+  } while (n < 0 && errno == EINTR);
+  if (n > 0) {
+    why[n] = '\0';
+    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {}
+    tell(why);
+    _exit(127);
+  }
+  close(exec_pipe[0]);
+  return pid;
+}
+
+/* PID 1: forward signals, reap orphans, report the command's end. */
+static void __attribute__((noreturn)) run_init(const struct config *c) {
+  sigset_t set;
+  enter_job(c, &set);
+  pid_t command = start_command(c);
+  tell("started\n");
+  for (;;) {
+    siginfo_t info;
+    int sig = sigwaitinfo(&set, &info);
+    if (sig < 0) continue;
+    if (sig != SIGCHLD) {
+      kill(command, sig);
+      continue;
+    }
+    int status;
+    pid_t pid;
+    while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+      if (pid != command) continue;
+      char line[64];
+      if (WIFEXITED(status)) snprintf(line, sizeof(line), "exited %d\n", WEXITSTATUS(status));
+      else snprintf(line, sizeof(line), "signaled %d\n", WTERMSIG(status));
+      tell(line);
+      _exit(0);
+    }
+  }
+}
+
+/* Reporter side. */
 static void announce(const struct config *c, const char *line) {
   printf("%s\n", line);
   fflush(stdout);
@@ -227,6 +351,33 @@ static void parent_fail(const struct config *c, const char *what) {
   exit(0);
 }
 
+/* One line from the init, without its newline; 0 at end of file. */
+static int read_line(int fd, char *line, size_t size) {
+  size_t n = 0;
+  for (;;) {
+    char ch;
+    ssize_t r = read(fd, &ch, 1);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) break;
+    if (ch == '\n') break;
+    if (n + 1 < size) line[n++] = ch;
+  }
+  line[n] = '\0';
+  return n > 0;
+}
+
+static int starts_with(const char *s, const char *prefix) {
+  return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+static int wait_for(pid_t pid) {
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) return -1;
+  }
+  return status;
+}
+
 int main(int argc, char **argv) {
   struct config c;
   parse_args(argc, argv, &c);
@@ -235,15 +386,13 @@ int main(int argc, char **argv) {
 
   int pipefd[2];
   if (pipe2(pipefd, O_CLOEXEC) < 0) parent_fail(&c, "pipe");
-  if (unshare(CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWIPC) < 0) {
-    parent_fail(&c, "create namespaces");
-  }
-  pid_t child = fork();
-  if (child < 0) parent_fail(&c, "fork");
-  if (child == 0) {
+  if (unshare(CLONE_NEWPID) < 0) parent_fail(&c, "create a PID namespace");
+  pid_t init = fork();
+  if (init < 0) parent_fail(&c, "fork");
+  if (init == 0) {
     close(pipefd[0]);
     report_fd = pipefd[1];
-    run_child(&c);
+    run_init(&c);
   }
   close(pipefd[1]);
   /* The reporter outlives signals meant for the server's terminal. */
@@ -252,29 +401,25 @@ int main(int argc, char **argv) {
   signal(SIGHUP, SIG_IGN);
   signal(SIGQUIT, SIG_IGN);
 
-  char reason[512];
-  ssize_t n;
-  do {
-    n = read(pipefd[0], reason, sizeof(reason) - 1);
-  } while (n < 0 && errno == EINTR);
-  close(pipefd[0]);
   char line[600];
-  if (n > 0) {
-    reason[n] = '\0';
-    while (waitpid(child, NULL, 0) < 0 && errno == EINTR) {}
-    snprintf(line, sizeof(line), "failed %s", reason);
+  if (!read_line(pipefd[0], line, sizeof(line)) || !starts_with(line, "started")) {
+    int status = wait_for(init);
+    if (!line[0]) snprintf(line, sizeof(line), "failed the job's init ended before the command ran (status %d)", status);
     announce(&c, line);
     return 0;
   }
-  snprintf(line, sizeof(line), "started %d %d", (int)child, (int)getpid());
-  announce(&c, line);
+  char started[64];
+  snprintf(started, sizeof(started), "started %d %d", (int)init, (int)getpid());
+  announce(&c, started);
 
-  int status;
-  while (waitpid(child, &status, 0) < 0) {
-    if (errno != EINTR) parent_fail(&c, "wait");
+  int told = read_line(pipefd[0], line, sizeof(line)) && (starts_with(line, "exited ") || starts_with(line, "signaled "));
+  int status = wait_for(init);
+  if (!told) {
+    /* The init was killed with the job's cgroup (a stop, or an OOM kill). */
+    if (status < 0) parent_fail(&c, "wait");
+    if (WIFSIGNALED(status)) snprintf(line, sizeof(line), "signaled %d", WTERMSIG(status));
+    else snprintf(line, sizeof(line), "exited %d", WEXITSTATUS(status));
   }
-  if (WIFEXITED(status)) snprintf(line, sizeof(line), "exited %d", WEXITSTATUS(status));
-  else snprintf(line, sizeof(line), "signaled %d", WTERMSIG(status));
   announce(&c, line);
   return 0;
 }

@@ -1,0 +1,54 @@
+/* What the parts of jw-init share: the launch configuration and the way the
+ * job's side reports a failure before the command runs. */
+#ifndef JW_INIT_H
+#define JW_INIT_H
+#include <sys/types.h>
+
+#define MAX_LIST 64
+#define MAX_ENV 1024
+
+struct config {
+  const char *id;
+  uid_t uid;
+  gid_t gid;
+  const char *stdout_path;
+  const char *stderr_path;
+  const char *status_path;
+  /* Working directory, inside the job's view. */
+  const char *dir;
+  /* Empty host directory the job's new root is mounted on (in its own mount
+   * namespace, so one directory serves every job). */
+  const char *root_mount;
+  /* Host directory bound read-write at /work. */
+  const char *work;
+  /* Host paths bound read-only at the same place in the job's view. */
+  const char *ro[MAX_LIST];
+  int nro;
+  /* Size of each private tmpfs (/tmp, /var/tmp, /dev/shm), bytes. */
+  unsigned long long tmp_bytes;
+  /* Changes to the default seccomp deny list (system call names). */
+  const char *allow[MAX_LIST];
+  int nallow;
+  const char *deny[MAX_LIST];
+  int ndeny;
+  const char *cgroups[MAX_LIST];
+  int ncgroups;
+  char *env[MAX_ENV + 1];
+  int nenv;
+  char **argv;
+};
+
+/* Reports "failed <what>: <strerror(errno)>" to the launcher and exits: the
+ * job could not be set up (a failed_to_start job). */
+void fail(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+/* Reports "invalid <what>" and exits: the request cannot work (nothing is
+ * recorded for it). */
+void fail_invalid(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+
+/* Builds the job's root (sandbox.c) and makes it the root of the calling
+ * process's mount namespace; the host's root is detached. */
+void enter_sandbox(const struct config *c);
+/* Loads the seccomp filter (seccomp_filter.c); needs no_new_privs. */
+void load_seccomp(const struct config *c);
+
+#endif
