@@ -119,6 +119,18 @@ static void parse_args(int argc, char **argv, struct config *c) {
   if (i >= argc || !c->id || !c->stdout_path || !c->stderr_path || !c->root_mount || !c->work) usage();
   c->env[c->nenv] = NULL;
   c->argv = &argv[i];
+  c->raw_argc = argc;
+  c->raw_argv = argv;
+}
+
+/* The job can read its init's command line (/proc/1/cmdline), which names
+ * host paths; once the command has its own copy, only "jw-init" is left. */
+static void hide_arguments(const struct config *c) {
+  char *start = c->raw_argv[0];
+  char *last = c->raw_argv[c->raw_argc - 1];
+  char *end = last + strlen(last) + 1;
+  memset(start, 0, (size_t)(end - start));
+  snprintf(start, (size_t)(end - start), "jw-init");
 }
 
 /* The init's line to the reporter (a pipe; lines below PIPE_BUF are atomic). */
@@ -308,6 +320,7 @@ static void __attribute__((noreturn)) run_init(const struct config *c) {
   sigset_t set;
   enter_job(c, &set);
   pid_t command = start_command(c);
+  hide_arguments(c);
   tell("started\n");
   for (;;) {
     siginfo_t info;

@@ -36,6 +36,9 @@ struct config {
   char *env[MAX_ENV + 1];
   int nenv;
   char **argv;
+  /* jw-init's own arguments, wiped in the init once the command runs. */
+  int raw_argc;
+  char **raw_argv;
 };
 
 /* Reports "failed <what>: <strerror(errno)>" to the launcher and exits: the

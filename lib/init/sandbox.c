@@ -142,8 +142,9 @@ static void mask_proc(void) {
     struct stat st;
     const char *target = at(hidden[i]);
     if (stat(target, &st) < 0) continue;
-    int ok = S_ISDIR(st.st_mode) ? mount("tmpfs", target, "tmpfs", MS_RDONLY, "size=4k,nr_inodes=1")
-                                 : mount(at("/dev/null"), target, NULL, MS_BIND, NULL);
+    int ok = S_ISDIR(st.st_mode)
+                 ? mount("tmpfs", target, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=4k,nr_inodes=1")
+                 : mount(at("/dev/null"), target, NULL, MS_BIND, NULL);
     if (ok < 0) fail("mask %s", hidden[i]);
   }
   for (size_t i = 0; i < sizeof(read_only) / sizeof(read_only[0]); i++) {

@@ -11,6 +11,15 @@ import {
 
 export { findCgroups } from "../_find_cgroups.ts";
 import { findCgroups } from "../_find_cgroups.ts";
+import { resolveViewPaths } from "../../lib/job_view.ts";
+
+/** tests/_probe.c, built by lib/init/build.sh. */
+const PROBE = new URL("../../build/jw-probe", import.meta.url).pathname;
+
+/** Where {@link withRuntime} puts jw-probe for jobs to run (with `probe: true`). */
+export function probePath(dataDir: string): string {
+  return `${dataDir}.probe`;
+}
 
 /** Where test data directories go; a directory on a real block device for io tests. */
 export const TEST_DATA_PARENT = Deno.env.get("JW_TEST_DATA_DIR") ?? "/var/tmp";
@@ -27,7 +36,15 @@ export async function freshTestDir(
 /** Runs `fn` with a fresh runtime and checks that nothing is left behind. */
 export async function withRuntime(
   fn: (runtime: JobRuntime, dataDir: string) => Promise<void>,
-  options: { policy?: object; maxLogBytes?: number } = {},
+  options: {
+    policy?: object;
+    maxLogBytes?: number;
+    /** Host paths jobs see besides the default ones. */
+    viewPaths?: string[];
+    /** Put jw-probe at {@link probePath} and let jobs see it. */
+    probe?: boolean;
+    jobUids?: { first: number; last: number };
+  } = {},
 ): Promise<void> {
   const { dataDir, cgroupName } = await freshTestDir("jw-test-");
   let policyPath: string | undefined;
@@ -35,18 +52,30 @@ export async function withRuntime(
     policyPath = `${dataDir}.policy.json`;
     await Deno.writeTextFile(policyPath, JSON.stringify(options.policy));
   }
-  const runtime = await JobRuntime.open({
-    dataDir,
-    cgroupName,
-    policyPath,
-    maxLogBytes: options.maxLogBytes,
-  });
+  const extra = [...options.viewPaths ?? []];
+  if (options.probe) {
+    await Deno.copyFile(PROBE, probePath(dataDir));
+    await Deno.chmod(probePath(dataDir), 0o755);
+    extra.push(probePath(dataDir));
+  }
+  let runtime: JobRuntime | undefined;
   try {
+    runtime = await JobRuntime.open({
+      dataDir,
+      cgroupName,
+      policyPath,
+      maxLogBytes: options.maxLogBytes,
+      jobUids: options.jobUids,
+      viewPaths: extra.length
+        ? [...await resolveViewPaths(), ...extra]
+        : undefined,
+    });
     await fn(runtime, dataDir);
   } finally {
-    await runtime.close({ graceMs: 0 });
+    await runtime?.close({ graceMs: 0 });
     await Deno.remove(dataDir, { recursive: true }).catch(() => {});
     if (policyPath) await Deno.remove(policyPath).catch(() => {});
+    await Deno.remove(probePath(dataDir)).catch(() => {});
     deepEqual(await findCgroups(cgroupName), [], "job cgroups left behind");
   }
 }

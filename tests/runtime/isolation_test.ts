@@ -1,19 +1,25 @@
 import { deepEqual, match, ok } from "node:assert/strict";
-import { runShell, withRuntime } from "./_runtime.ts";
+import { runShell, TEST_DATA_PARENT, withRuntime } from "./_runtime.ts";
 
-Deno.test("a job sees itself as PID 1, its id as hostname, and runs as nobody without privileges", async () => {
+Deno.test("a job runs beneath its own init as PID 1, with its id as hostname, a uid of its own and no privileges", async () => {
   await withRuntime(async (runtime) => {
     const { job, info, out } = await runShell(
       runtime,
-      'echo "$$ $(hostname) $(id -u) $(id -g) $(id -G)"; grep -E "^(CapEff|CapBnd|NoNewPrivs)" /proc/self/status; ls /proc | grep -cE "^[0-9]+$"',
+      'echo "$$ $(cat /proc/1/comm) $(hostname) $(id -u) $(id -g) $(id -G)"; tr "\\0" " " </proc/1/cmdline; echo; grep -E "^(CapEff|CapBnd|NoNewPrivs|Seccomp):" /proc/self/status; ls /proc | grep -cE "^[0-9]+$"',
     );
     deepEqual(info.exitCode, 0);
-    const [ids, capEff, capBnd, nnp, procs] = out.stdout.trim().split("\n");
-    deepEqual(ids, `1 ${job.id} 65534 65534 65534`);
+    const [ids, cmdline, capEff, capBnd, nnp, seccomp, procs] = out.stdout
+      .trim().split("\n");
+    ok(info.uid !== undefined && info.uid === info.gid);
+    const uid = info.uid;
+    deepEqual(ids, `2 jw-init ${job.id} ${uid} ${uid} ${uid}`);
+    // The init's own command line (host paths) is wiped.
+    deepEqual(cmdline.trim(), "jw-init");
     match(capEff, /0000000000000000$/);
     match(capBnd, /0000000000000000$/);
     match(nnp, /1$/);
-    ok(Number(procs) <= 4, `sees ${procs} processes`);
+    match(seccomp, /2$/, "a seccomp filter is in force");
+    ok(Number(procs) <= 5, `sees ${procs} processes`);
   });
 });
 
@@ -30,21 +36,30 @@ Deno.test("a job's network has only lo, up, and no route out", async () => {
   });
 });
 
-Deno.test("a job cannot leave its cgroup, mount, or read a root-only file", async () => {
-  await withRuntime(async (runtime, dataDir) => {
-    const secret = `${dataDir}/secret`;
-    await Deno.writeTextFile(secret, "root only\n", { mode: 0o600 });
-    const { out } = await runShell(
-      runtime,
-      // The host's cgroup files are not in the job's /sys; mounting its own fails.
-      `find /sys/fs/cgroup -name cgroup.procs 2>/dev/null | wc -l; ` +
-        `mount -t cgroup2 none /tmp 2>/dev/null && echo mounted; ` +
-        `echo 1 > /proc/sys/kernel/hostname 2>/dev/null && echo renamed; ` +
-        `cat ${secret} && echo "read secret"; true`,
-    );
-    deepEqual(out.stdout, "0\n");
-    match(out.stderr, /Permission denied/);
+Deno.test("a job cannot leave its cgroup, mount, write its view, or read a root-only file it sees", async () => {
+  const secretDir = await Deno.makeTempDir({
+    dir: TEST_DATA_PARENT,
+    prefix: "jw-secret-",
   });
+  const secret = `${secretDir}/secret`;
+  await Deno.writeTextFile(secret, "root only\n", { mode: 0o600 });
+  try {
+    await withRuntime(async (runtime) => {
+      const { out } = await runShell(
+        runtime,
+        // The host's cgroup files are not in the job's /sys; mounting its own fails.
+        `find /sys/fs/cgroup -name cgroup.procs 2>/dev/null | wc -l; ` +
+          `mount -t cgroup2 none /tmp 2>/dev/null && echo mounted; ` +
+          `echo 1 > /proc/sys/kernel/hostname 2>/dev/null && echo renamed; ` +
+          `touch /usr/jw-x /etc/jw-x /jw-x 2>/dev/null && echo wrote; ` +
+          `cat ${secret} && echo "read secret"; true`,
+      );
+      deepEqual(out.stdout, "0\n");
+      match(out.stderr, /Permission denied/);
+    }, { viewPaths: [secret] });
+  } finally {
+    await Deno.remove(secretDir, { recursive: true });
+  }
 });
 
 Deno.test("a job gets a clean environment plus what the request sets", async () => {
@@ -68,16 +83,19 @@ Deno.test("a job gets a clean environment plus what the request sets", async () 
   }
 });
 
-Deno.test("by default a job works in a fresh directory it owns, removed when it ends", async () => {
-  await withRuntime(async (runtime) => {
-    const { info, out } = await runShell(
+Deno.test("by default a job works in /work, a fresh directory only its uid can enter, removed when it ends", async () => {
+  await withRuntime(async (runtime, dataDir) => {
+    const { job, info, out } = await runShell(
       runtime,
-      "pwd; touch made-here && echo ok; stat -c %u .",
+      'pwd; echo "$HOME"; touch made-here && echo ok; stat -c "%u %a" .',
     );
-    deepEqual(out.stdout, `${info.dir}\nok\n65534\n`);
-    deepEqual(info.dir, out.stdout.split("\n")[0]);
+    deepEqual(info.dir, "/work");
+    deepEqual(out.stdout, `/work\n/work\nok\n${info.uid} 700\n`);
     ok(
-      !(await Deno.stat(info.dir).then(() => true, () => false)),
+      !(await Deno.stat(`${dataDir}/work/${job.id}`).then(
+        () => true,
+        () => false,
+      )),
       "work dir removed",
     );
   });

@@ -1,27 +1,42 @@
 import { deepEqual, ok } from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { collect, runShell, withRuntime } from "./_runtime.ts";
-import { release } from "../../lib/mod.ts";
+import {
+  collect,
+  runShell,
+  TEST_DATA_PARENT,
+  withRuntime,
+} from "./_runtime.ts";
+import { type JobRuntime, release } from "../../lib/mod.ts";
 
 /**
- * A shell script that writes one random 64 KiB block `times` times, and the
- * sha256 of what it writes.
+ * Runs `fn` in a runtime whose jobs can read one random 64 KiB block (a host
+ * file bound into their view), with a shell script that writes the block
+ * `times` times, and the sha256 of what it writes.
  */
-async function repeatedRandomBlock(
-  dataDir: string,
+async function withRandomBlock(
   times: number,
-): Promise<{ script: string; expected: string }> {
-  const source = `${dataDir}/source.bin`;
-  const block = crypto.getRandomValues(new Uint8Array(64 * 1024));
-  await Deno.writeFile(source, block);
-  await Deno.chmod(source, 0o644);
-  const reference = createHash("sha256");
-  for (let i = 0; i < times; i++) reference.update(block);
-  return {
-    script:
-      `i=0; while [ $i -lt ${times} ]; do cat ${source}; i=$((i+1)); done`,
-    expected: reference.digest("hex"),
-  };
+  fn: (runtime: JobRuntime, script: string, expected: string) => Promise<void>,
+): Promise<void> {
+  const dir = await Deno.makeTempDir({
+    dir: TEST_DATA_PARENT,
+    prefix: "jw-source-",
+  });
+  try {
+    const source = `${dir}/source.bin`;
+    const block = crypto.getRandomValues(new Uint8Array(64 * 1024));
+    await Deno.writeFile(source, block, { mode: 0o644 });
+    await Deno.chmod(source, 0o644);
+    const reference = createHash("sha256");
+    for (let i = 0; i < times; i++) reference.update(block);
+    const script =
+      `i=0; while [ $i -lt ${times} ]; do cat ${source}; i=$((i+1)); done`;
+    await withRuntime(
+      (runtime) => fn(runtime, script, reference.digest("hex")),
+      { viewPaths: [source] },
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 }
 
 Deno.test("echo round trip: stdout and stderr come back, each tagged", async () => {
@@ -78,10 +93,8 @@ Deno.test("chunks carry stream offsets; `from` starts mid-stream and mid-combine
 });
 
 Deno.test("50 MiB of binary output reaches 20 concurrent readers byte-identical, one stalled", async () => {
-  await withRuntime(async (runtime, dataDir) => {
-    // 800 blocks of 64 KiB of random bytes = 50 MiB, with every byte value.
-    const { script, expected } = await repeatedRandomBlock(dataDir, 800);
-
+  // 800 blocks of 64 KiB of random bytes = 50 MiB, with every byte value.
+  await withRandomBlock(800, async (runtime, script, expected) => {
     const rssBefore = Deno.memoryUsage().rss;
     const job = await runtime.start({
       owner: "t",
@@ -174,9 +187,8 @@ Deno.test("cancelling a reader of a running job releases it", async () => {
 });
 
 Deno.test("followers that share reads each get every byte, while others are cancelled and release theirs", async () => {
-  await withRuntime(async (runtime, dataDir) => {
-    // 16 MiB, written while followers read it.
-    const { script, expected } = await repeatedRandomBlock(dataDir, 256);
+  // 16 MiB, written while followers read it.
+  await withRandomBlock(256, async (runtime, script, expected) => {
     const job = await runtime.start({
       owner: "t",
       command: "sh",

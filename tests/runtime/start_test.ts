@@ -11,7 +11,7 @@ function hasCode(code: string, pattern?: RegExp) {
   };
 }
 
-Deno.test("a missing binary, a non-executable file and a bad directory fail to start with the OS reason", async () => {
+Deno.test("a missing binary and a non-executable file fail to start with the OS reason", async () => {
   await withRuntime(async (runtime) => {
     await rejects(
       runtime.start({ owner: "t", command: "no-such-command-xyz" }),
@@ -21,20 +21,35 @@ Deno.test("a missing binary, a non-executable file and a bad directory fail to s
       runtime.start({ owner: "t", command: "/etc/passwd" }),
       hasCode("failed_to_start", /Permission denied/),
     );
-    await rejects(
-      runtime.start({ owner: "t", command: "true", dir: "/nonexistent" }),
-      hasCode("failed_to_start", /chdir \/nonexistent/),
-    );
-    await rejects(
-      runtime.start({ owner: "t", command: "true", dir: "/root" }),
-      hasCode("failed_to_start", /Permission denied/),
-    );
     const failed = runtime.list("t");
     deepEqual(
       failed.map((job) => job.info().state),
-      Array(4).fill("failed_to_start"),
+      Array(2).fill("failed_to_start"),
     );
     match(failed[0].info().error ?? "", /no-such-command-xyz/);
+  });
+});
+
+Deno.test("a working directory missing from the job's view is invalid_argument and leaves nothing", async () => {
+  await withRuntime(async (runtime, dataDir) => {
+    // The host has /root and the data directory; the job's view has neither.
+    for (const dir of ["/nonexistent", "/root", dataDir, `${dataDir}/work`]) {
+      await rejects(
+        runtime.start({ owner: "t", command: "true", dir }),
+        hasCode("invalid_argument", /does not exist in the job's filesystem/),
+        dir,
+      );
+    }
+    deepEqual(runtime.list(), []);
+    deepEqual([...Deno.readDirSync(`${dataDir}/jobs`)], []);
+    deepEqual([...Deno.readDirSync(`${dataDir}/work`)], []);
+    // A directory of the view works: the job's own /tmp.
+    const job = await runtime.start({
+      owner: "t",
+      command: "pwd",
+      dir: "/tmp",
+    });
+    deepEqual((await job.done).exitCode, 0);
   });
 });
 
