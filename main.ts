@@ -132,9 +132,7 @@ async function main(args: string[], log: LogSink): Promise<number> {
     ...(flags["job-user"]
       ? { jobUser: await parseJobUser(flags["job-user"]) }
       : {}),
-    ...(flags["job-uids"]
-      ? { jobUids: parseUidRange(flags["job-uids"]) }
-      : {}),
+    ...(flags["job-uids"] ? { jobUids: parseUidRange(flags["job-uids"]) } : {}),
     ...(flags["job-paths"] !== undefined
       ? { viewPaths: flags["job-paths"].split(",").filter(Boolean) }
       : {}),

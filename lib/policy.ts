@@ -42,7 +42,9 @@ function parseSeccomp(raw: unknown): SeccompChanges | undefined {
     }
     if (
       !Array.isArray(value) || value.length > 64 ||
-      !value.every((name) => typeof name === "string" && SYSCALL_NAME.test(name))
+      !value.every((name) =>
+        typeof name === "string" && SYSCALL_NAME.test(name)
+      )
     ) {
       throw new Error(
         `seccomp.${key} must be a list of at most 64 system call names`,

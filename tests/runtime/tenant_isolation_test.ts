@@ -258,3 +258,31 @@ Deno.test("uids: a range holding an account is refused at open; an exhausted ran
     await b.stop(0);
   }, { jobUids: { first, last: first + 1 } });
 });
+
+Deno.test("the policy can allow a denied system call again, or deny more; an unknown name fails the start", async () => {
+  await withRuntime(async (runtime, dataDir) => {
+    const { out } = await runShell(
+      runtime,
+      `${
+        probePath(dataDir)
+      } try keyctl add_key; mkdir /tmp/d 2>&1 && echo made`,
+    );
+    deepEqual(out.stdout.split("\n").slice(0, 2), [
+      "keyctl ok",
+      "add_key EPERM",
+    ]);
+    match(out.stdout, /Operation not permitted/);
+    ok(!out.stdout.includes("made"), out.stdout);
+  }, {
+    probe: true,
+    policy: { seccomp: { allow: ["keyctl"], deny: ["mkdir", "mkdirat"] } },
+  });
+  await withRuntime(async (runtime) => {
+    await rejects(
+      runtime.start({ owner: "t", command: "true" }),
+      (err) =>
+        err instanceof JobError && err.code === "failed_to_start" &&
+        /no system call named "no_such_call"/.test(err.message),
+    );
+  }, { policy: { seccomp: { deny: ["no_such_call"] } } });
+});

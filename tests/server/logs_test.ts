@@ -18,7 +18,10 @@ Deno.test("Logs", async (t) => {
     const bytes = new Uint8Array(300_000);
     for (let i = 0; i < 256 * 8; i++) bytes[i] = i % 256;
     crypto.getRandomValues(bytes.subarray(256 * 8, 65_536 + 256 * 8));
-    const file = await Deno.makeTempFile({ prefix: "jobworker-logs-" });
+    const file = await Deno.makeTempFile({
+      dir: server.shared,
+      prefix: "logs-",
+    });
     try {
       await Deno.writeFile(file, bytes);
       await Deno.chmod(file, 0o644);

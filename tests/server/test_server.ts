@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { ensureDevCerts } from "../../certs/dev_certs.ts";
 import type { Pem } from "../../certs/pki.ts";
 import { JobRuntime } from "../../lib/mod.ts";
+import { resolveViewPaths } from "../../lib/job_view.ts";
 import type { LogRecord } from "../../server/log.ts";
 import { type JobServer, startServer } from "../../server/server.ts";
 import { readTlsFiles } from "../../server/tls.ts";
@@ -21,6 +22,8 @@ export interface TestServer {
   port: number;
   /** Directory of ca.pem, server/admin/alice/bob .pem + .key. */
   dir: string;
+  /** A host directory every job sees, read-only, at the same path. */
+  shared: string;
   /** The CA certificate (PEM). */
   ca: string;
   runtime: JobRuntime;
@@ -50,9 +53,10 @@ export async function startTestServer(
   options: { policyPath?: string } = {},
 ): Promise<TestServer> {
   const root = await Deno.makeTempDir({ prefix: "jobworker-server-test-" });
-  // Jobs run as nobody and need to reach their working directory below it.
-  await Deno.chmod(root, 0o711);
   const dir = join(root, "certs");
+  const shared = join(root, "shared");
+  await Deno.mkdir(shared, { mode: 0o755 });
+  await Deno.chmod(root, 0o755);
   const clients: TestClient[] = [];
   let runtime: JobRuntime | undefined;
   try {
@@ -61,6 +65,7 @@ export async function startTestServer(
       dataDir: join(root, "data"),
       policyPath: options.policyPath,
       cgroupName: `jobworker-test-${crypto.randomUUID().slice(0, 8)}`,
+      viewPaths: [...await resolveViewPaths(), shared],
     });
     const logs: LogRecord[] = [];
     const server = await startServer({
@@ -94,6 +99,7 @@ export async function startTestServer(
       address,
       port: server.port,
       dir,
+      shared,
       ca,
       runtime,
       server,
