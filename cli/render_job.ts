@@ -167,7 +167,8 @@ export function renderDetails(job: Job, options: RenderOptions): string {
     ["owner", job.owner],
     ["state", state(job, options.tty)],
     ["command", commandLine(job)],
-    ["dir", job.dir],
+    ["dir", dir(job)],
+    ["uid", job.uid === undefined ? "" : String(job.uid)],
     ["created", time(job.createdAt, options)],
     ["started", time(job.startedAt, options)],
     ["ended", time(job.endedAt, options)],
@@ -181,6 +182,15 @@ export function renderDetails(job: Job, options: RenderOptions): string {
       `${paint(name.padEnd(8), "dim", options.tty)}  ${value}`
     )
     .join("\n");
+}
+
+/** Where the job works, and what becomes of its own directory. */
+function dir(job: Job): string {
+  if (job.dir !== "/work") return job.dir;
+  const ended = job.state !== JobState.RUNNING;
+  return `/work (the job's own; ${
+    ended ? "removed when it ended" : "removed when it ends"
+  })`;
 }
 
 function output(job: Job): string {

@@ -109,6 +109,16 @@ export class JobUids {
     if (uid >= this.range.first && uid <= this.range.last) this.#used.add(uid);
   }
 
+  /**
+   * Goes on from just after `uid` (the newest job's, when a restarted server
+   * loads its records), so what was released before the restart is still
+   * the last to be reused.
+   */
+  continueAfter(uid: number): void {
+    if (uid >= this.range.first && uid < this.range.last) this.#next = uid + 1;
+    else this.#next = this.range.first;
+  }
+
   /** Gives `uid` back. */
   release(uid: number): void {
     this.#used.delete(uid);

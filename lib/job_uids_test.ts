@@ -35,6 +35,14 @@ Deno.test("JobUids.claim keeps a restored job's uid from being handed out", () =
   throws(() => uids.take(), isCode("resource_exhausted"));
 });
 
+Deno.test("JobUids.continueAfter resumes the round after a given uid", () => {
+  const uids = new JobUids({ first: 1, last: 3 });
+  uids.continueAfter(2);
+  deepEqual(uids.take(), 3);
+  uids.continueAfter(3);
+  deepEqual(uids.take(), 1);
+});
+
 Deno.test("checkUidRange refuses a range that holds an account, a group or subordinate ids", async () => {
   const dir = await Deno.makeTempDir();
   try {

@@ -414,6 +414,8 @@ export class JobRuntime {
   /** Loads the jobs an earlier runtime left in the data directory. */
   async #restore(): Promise<void> {
     const { jobs } = await this.#store.loadAll();
+    const newest = jobs.at(-1)?.uid;
+    if (newest !== undefined) this.#uids?.continueAfter(newest);
     for (const info of jobs) {
       if (info.state !== "running") {
         const log = await OutputLog.open(this.#data.output(info.id), {

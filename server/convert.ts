@@ -51,6 +51,7 @@ export function jobToProto(info: JobInfo): MessageInitShape<typeof JobSchema> {
     command: info.command,
     args: info.args,
     dir: info.dir,
+    uid: info.uid,
     state: STATES[info.state],
     exitCode: info.exitCode,
     signal: info.signal,

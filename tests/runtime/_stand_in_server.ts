@@ -18,6 +18,10 @@ export interface CheckedJob {
   owner: string;
   /** The state right after the runtime opened. */
   stateAtOpen: JobInfo["state"];
+  /** The uid its record holds. */
+  uid?: number;
+  /** The uid a job started right after the runtime opened got (the same for every job). */
+  uidOfNewJob?: number;
   stdout: string;
   stderr: string;
   /** The job once over: stopped, or followed to its end. */
@@ -47,6 +51,11 @@ if (mode === "start") {
   const report: CheckReport = {};
   const jobs = runtime.list();
   const opened = jobs.map((job) => job.info());
+  // While the re-adopted jobs run, their uids must not be handed out.
+  const fresh = await runtime.start({ owner: "tester", command: "true" });
+  const uidOfNewJob = fresh.info().uid;
+  await fresh.done;
+  await runtime.remove(fresh.id);
   for (const [i, job] of jobs.entries()) {
     const stopped = stop.includes(job.id) ? await job.stop(0) : undefined;
     const { stdout, stderr } = await collect(job);
@@ -54,6 +63,8 @@ if (mode === "start") {
     report[job.id] = {
       owner: opened[i].owner,
       stateAtOpen: opened[i].state,
+      uid: opened[i].uid,
+      uidOfNewJob,
       stdout,
       stderr,
       end: { state: end.state, exitCode: end.exitCode, error: end.error },

@@ -141,7 +141,7 @@ Deno.test("after a kill -9 of the server, every job is back: finished, still run
   await withServerDir(async (server) => {
     const ids = await server.startThenCrash({
       finished: "echo done; echo warn >&2",
-      sleeper: "echo sleeping; exec sleep 1000",
+      sleeper: "id -u; exec sleep 1000",
       writer:
         "i=0; while [ $i -lt 40 ]; do echo line $i; i=$((i+1)); sleep 0.05; done; exit 7",
     }, async () => await new Promise((r) => setTimeout(r, 300)));
@@ -164,6 +164,10 @@ Deno.test("after a kill -9 of the server, every job is back: finished, still run
     const sleeper = report[ids.sleeper];
     deepEqual(sleeper.stateAtOpen, "running");
     deepEqual(sleeper.end.state, "stopped");
+    // Its uid came back with its record, and was not handed to a new job.
+    deepEqual(sleeper.stdout, `${sleeper.uid}\n`);
+    ok(sleeper.uidOfNewJob !== undefined);
+    ok(sleeper.uidOfNewJob !== sleeper.uid, `new job got ${sleeper.uid}`);
 
     // And once more: everything is final and the same.
     const again = await server.check();
