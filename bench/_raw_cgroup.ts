@@ -1,6 +1,6 @@
 import type { CgroupManager } from "../lib/cgroup/cgroup_manager.ts";
 import { openCgroupDriver } from "../lib/cgroup/detect.ts";
-import type { Limits } from "../lib/mod.ts";
+import { DEFAULT_VIEW_PATHS, type Limits } from "../lib/mod.ts";
 
 /**
  * A throwaway cgroup for the raw baselines, made by the same driver the
@@ -70,3 +70,39 @@ export class RawCgroup implements AsyncDisposable {
 export const RAW_CHAIN = "unshare --pid --mount --net --uts --ipc --fork " +
   "--kill-child --mount-proc setpriv --reuid 65534 --regid 65534 " +
   "--clear-groups --no-new-privs";
+
+/**
+ * The raw chain with the job's sandbox built by bubblewrap: its own root on a
+ * tmpfs with the same read-only system paths, a fresh /proc, a minimal /dev,
+ * private /tmp, /var/tmp and /dev/shm, a working directory, pivot_root; then
+ * setpriv as in {@link RAW_CHAIN}. No seccomp filter (bwrap takes only a
+ * compiled one). Undefined when bwrap is not installed.
+ */
+export function bwrapChain(): string | undefined {
+  const bwrap = "/usr/bin/bwrap";
+  if (!lstat(bwrap)) return undefined;
+  const binds = DEFAULT_VIEW_PATHS.flatMap((path) => {
+    const info = lstat(path);
+    if (!info) return [];
+    return info.isSymlink
+      ? ["--symlink", Deno.readLinkSync(path), path]
+      : ["--ro-bind", path, path];
+  });
+  return [
+    bwrap,
+    "--unshare-pid --unshare-net --unshare-uts --unshare-ipc",
+    "--die-with-parent --new-session",
+    ...binds,
+    "--proc /proc --dev /dev --tmpfs /tmp --tmpfs /var/tmp --tmpfs /dev/shm",
+    "--dir /work --chdir /work",
+    "setpriv --reuid 65534 --regid 65534 --clear-groups --no-new-privs",
+  ].join(" ");
+}
+
+function lstat(path: string): Deno.FileInfo | undefined {
+  try {
+    return Deno.lstatSync(path);
+  } catch {
+    return undefined;
+  }
+}
