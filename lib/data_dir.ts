@@ -9,7 +9,8 @@ import type { OutputFiles } from "./output_log.ts";
  * - `work/<id>/`: each job's working directory, owned by the job's uid and
  *   bound at /work in its view;
  * - `root/`: an empty directory each job mounts its own root on, in its own
- *   mount namespace (so the host never sees those mounts).
+ *   mount namespace (so the host never sees those mounts);
+ * - `seccomp/`: the jobs' compiled seccomp filters.
  * Only root can enter any of it: jobs reach their directory through the
  * bind, not through the host's path.
  */
@@ -19,6 +20,7 @@ export class DataDir {
   readonly jobs: string;
   readonly work: string;
   readonly rootMount: string;
+  readonly seccomp: string;
 
   constructor(root: string) {
     this.root = root.replace(/\/+$/, "") || "/";
@@ -26,11 +28,14 @@ export class DataDir {
     this.jobs = `${this.root}/jobs`;
     this.work = `${this.root}/work`;
     this.rootMount = `${this.root}/root`;
+    this.seccomp = `${this.root}/seccomp`;
   }
 
   /** Creates the directories (root only). */
   async prepare(): Promise<void> {
-    for (const dir of [this.root, this.logs, this.jobs, this.work]) {
+    for (
+      const dir of [this.root, this.logs, this.jobs, this.work, this.seccomp]
+    ) {
       await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
       await Deno.chmod(dir, 0o700);
     }

@@ -29,8 +29,8 @@ export interface LaunchSpec {
   viewPaths: readonly string[];
   /** Size of each of the job's tmpfs (/tmp, /var/tmp, /dev/shm). */
   tmpBytes: number;
-  /** System calls the policy allows beyond, or denies besides, the default filter. */
-  seccomp?: { allow?: readonly string[]; deny?: readonly string[] };
+  /** The compiled seccomp filter (see SeccompPrograms). */
+  seccompProgram: string;
 }
 
 /** A job whose command is running. */
@@ -82,8 +82,8 @@ export async function launch(
     "--tmp-bytes",
     String(spec.tmpBytes),
     ...spec.viewPaths.flatMap((path) => ["--ro", path]),
-    ...(spec.seccomp?.allow ?? []).flatMap((name) => ["--allow", name]),
-    ...(spec.seccomp?.deny ?? []).flatMap((name) => ["--deny", name]),
+    "--seccomp",
+    spec.seccompProgram,
     ...spec.cgroupProcs.flatMap((path) => ["--cgroup", path]),
     ...Object.entries(spec.env).flatMap(([k, v]) => ["--env", `${k}=${v}`]),
     "--",

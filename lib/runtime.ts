@@ -20,6 +20,7 @@ import { LogWatcher } from "./log_watcher.ts";
 import { OutputLog } from "./output_log.ts";
 import { loadPolicy, type Policy, resolveLimits } from "./policy.ts";
 import { pickExpired, type Retention } from "./retention.ts";
+import { SeccompPrograms } from "./seccomp_programs.ts";
 import { validateSpec } from "./spec.ts";
 
 /** How a {@link JobRuntime} is set up. */
@@ -89,6 +90,7 @@ export class JobRuntime {
   readonly #jobUser?: { uid: number; gid: number };
   readonly #uids: JobUids | null;
   readonly #viewPaths: readonly string[];
+  readonly #seccomp: SeccompPrograms;
   readonly #initPath: string;
   readonly #retention: Retention;
   readonly #maxLogBytes?: number;
@@ -113,6 +115,7 @@ export class JobRuntime {
       : new JobUids(options.jobUids ?? DEFAULT_JOB_UIDS);
     this.#viewPaths = viewPaths;
     this.#initPath = options.initPath ?? DEFAULT_INIT;
+    this.#seccomp = new SeccompPrograms(data.seccomp, this.#initPath);
     this.#retention = options.retention ?? {};
     this.#maxLogBytes = options.maxLogBytes;
     this.#driver = driver;
@@ -167,6 +170,7 @@ export class JobRuntime {
     }
     const policy = await this.policy();
     const limits = resolveLimits(policy, clean.limits);
+    const seccompProgram = await this.#seccomp.program(policy.seccomp);
     const id = this.#freshId();
     const account = this.#jobUser ?? this.#takeUid();
     const info: JobInfo = {
@@ -230,7 +234,7 @@ export class JobRuntime {
         workDir: this.#data.workDir(id),
         viewPaths: this.#viewPaths,
         tmpBytes: limits.memoryBytes || DEFAULT_TMP_BYTES,
-        seccomp: policy.seccomp,
+        seccompProgram,
       }, this.#initPath);
       info.startedAt = new Date();
       // Saved (fsync included) after start() returns, which saves one fsync

@@ -71,8 +71,9 @@ static void usage(void) {
           "usage: jw-init --id ID --uid UID --gid GID --stdout FILE --stderr FILE\n"
           "               --root-mount DIR --work DIR [--ro PATH]... [--tmp-bytes N]\n"
           "               [--status FILE] [--dir DIR] [--cgroup PROCS_FILE]...\n"
-          "               [--allow SYSCALL]... [--deny SYSCALL]...\n"
-          "               [--env K=V]... -- COMMAND [ARG]...\n");
+          "               [--allow SYSCALL]... [--deny SYSCALL]... [--seccomp PROGRAM]\n"
+          "               [--env K=V]... -- COMMAND [ARG]...\n"
+          "       jw-init --export-seccomp PROGRAM [--allow SYSCALL]... [--deny SYSCALL]...\n");
   exit(2);
 }
 
@@ -83,6 +84,9 @@ static void add(const char **list, int *n, const char *v) {
   }
   list[(*n)++] = v;
 }
+
+/* The init's line to the reporter (a pipe; lines below PIPE_BUF are atomic). */
+static int report_fd = -1;
 
 static void parse_args(int argc, char **argv, struct config *c) {
   memset(c, 0, sizeof(*c));
@@ -112,6 +116,19 @@ static void parse_args(int argc, char **argv, struct config *c) {
     else if (strcmp(a, "--ro") == 0) add(c->ro, &c->nro, v);
     else if (strcmp(a, "--allow") == 0) add(c->allow, &c->nallow, v);
     else if (strcmp(a, "--deny") == 0) add(c->deny, &c->ndeny, v);
+    else if (strcmp(a, "--seccomp") == 0) c->seccomp_program = v;
+    else if (strcmp(a, "--export-seccomp") == 0) {
+      /* Compile the filter for these --allow/--deny and stop. */
+      for (i++; i + 1 < argc; i += 2) {
+        if (strcmp(argv[i], "--allow") == 0) add(c->allow, &c->nallow, argv[i + 1]);
+        else if (strcmp(argv[i], "--deny") == 0) add(c->deny, &c->ndeny, argv[i + 1]);
+        else usage();
+      }
+      if (i != argc) usage();
+      report_fd = STDERR_FILENO;
+      export_seccomp(c, v);
+      exit(0);
+    }
     else if (strcmp(a, "--cgroup") == 0) add(c->cgroups, &c->ncgroups, v);
     else if (strcmp(a, "--env") == 0 && c->nenv < MAX_ENV) c->env[c->nenv++] = (char *)v;
     else usage();
@@ -132,9 +149,6 @@ static void hide_arguments(const struct config *c) {
   memset(start, 0, (size_t)(end - start));
   snprintf(start, (size_t)(end - start), "jw-init");
 }
-
-/* The init's line to the reporter (a pipe; lines below PIPE_BUF are atomic). */
-static int report_fd = -1;
 
 static void tell(const char *line) {
   if (write(report_fd, line, strlen(line)) < 0) { /* nothing left to tell */ }
@@ -244,6 +258,8 @@ static const int FORWARDED[] = {SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUS
 static void enter_job(const struct config *c, sigset_t *set) {
   /* The cgroup first: every byte and cycle from here on is the job's. */
   for (int i = 0; i < c->ncgroups; i++) write_file(c->cgroups[i], "0");
+  struct sock_fprog seccomp = {0, NULL};
+  if (c->seccomp_program) read_seccomp(c->seccomp_program, &seccomp);
   if (setsid() < 0) fail("setsid");
   if (unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWIPC) < 0) fail("create namespaces");
   if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) fail("make mounts private");
@@ -279,7 +295,7 @@ static void enter_job(const struct config *c, sigset_t *set) {
     }
     fail("chdir %s", c->dir);
   }
-  load_seccomp(c);
+  load_seccomp(c, &seccomp);
   sigemptyset(set);
   sigaddset(set, SIGCHLD);
   for (size_t i = 0; i < sizeof(FORWARDED) / sizeof(FORWARDED[0]); i++) sigaddset(set, FORWARDED[i]);

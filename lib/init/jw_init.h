@@ -2,6 +2,7 @@
  * job's side reports a failure before the command runs. */
 #ifndef JW_INIT_H
 #define JW_INIT_H
+#include <linux/filter.h>
 #include <sys/types.h>
 
 #define MAX_LIST 64
@@ -31,6 +32,8 @@ struct config {
   int nallow;
   const char *deny[MAX_LIST];
   int ndeny;
+  /* A compiled filter (from --export-seccomp) to load instead. */
+  const char *seccomp_program;
   const char *cgroups[MAX_LIST];
   int ncgroups;
   char *env[MAX_ENV + 1];
@@ -51,7 +54,11 @@ void fail_invalid(const char *fmt, ...) __attribute__((noreturn, format(printf, 
 /* Builds the job's root (sandbox.c) and makes it the root of the calling
  * process's mount namespace; the host's root is detached. */
 void enter_sandbox(const struct config *c);
-/* Loads the seccomp filter (seccomp_filter.c); needs no_new_privs. */
-void load_seccomp(const struct config *c);
+/* The seccomp filter (seccomp_filter.c): compiled to a file once per policy,
+ * read before the job's root replaces the host's, and loaded (no_new_privs
+ * needed) from what was read, or compiled on the spot when nothing was. */
+void export_seccomp(const struct config *c, const char *path);
+void read_seccomp(const char *path, struct sock_fprog *prog);
+void load_seccomp(const struct config *c, const struct sock_fprog *prepared);
 
 #endif

@@ -259,7 +259,7 @@ Deno.test("uids: a range holding an account is refused at open; an exhausted ran
   }, { jobUids: { first, last: first + 1 } });
 });
 
-Deno.test("the policy can allow a denied system call again, or deny more; an unknown name fails the start", async () => {
+Deno.test("the policy can allow a denied system call again, or deny more; an unknown name fails the start and records nothing", async () => {
   await withRuntime(async (runtime, dataDir) => {
     const { out } = await runShell(
       runtime,
@@ -281,8 +281,9 @@ Deno.test("the policy can allow a denied system call again, or deny more; an unk
     await rejects(
       runtime.start({ owner: "t", command: "true" }),
       (err) =>
-        err instanceof JobError && err.code === "failed_to_start" &&
+        err instanceof JobError && err.code === "failed_precondition" &&
         /no system call named "no_such_call"/.test(err.message),
     );
+    deepEqual(runtime.list(), []);
   }, { policy: { seccomp: { deny: ["no_such_call"] } } });
 });
