@@ -88,8 +88,6 @@ async function main(): Promise<number> {
   }
 
   const root = await Deno.makeTempDir({ prefix: "jobworker-demo-" });
-  // Jobs run as nobody and must reach their working directory below it.
-  await Deno.chmod(root, 0o711);
   const port = freePort();
   const serverLog = join(root, "server.log");
   const logFile = await Deno.open(serverLog, { write: true, create: true });

@@ -1,4 +1,5 @@
 import { JobRuntime, type Limits } from "../lib/mod.ts";
+import { resolveViewPaths } from "../lib/job_view.ts";
 import type { BenchContext } from "./_report.ts";
 import { RawCgroup } from "./_raw_cgroup.ts";
 
@@ -14,16 +15,20 @@ export interface BenchRuntime extends AsyncDisposable {
 
 /**
  * Opens a runtime for one benchmark; disposing it stops jobs, removes the
- * raw cgroups and the cgroup parent.
+ * raw cgroups and the cgroup parent. Jobs see `viewPaths` (host paths)
+ * besides the default ones.
  */
 export async function openBenchRuntime(
   ctx: BenchContext,
+  viewPaths: string[] = [],
 ): Promise<BenchRuntime> {
   const dataDir = `${ctx.tmp}/data`;
-  await Deno.chmod(ctx.tmp, 0o711);
   const runtime = await JobRuntime.open({
     dataDir,
     cgroupName: ctx.cgroupName,
+    ...(viewPaths.length
+      ? { viewPaths: [...await resolveViewPaths(), ...viewPaths] }
+      : {}),
   });
   const raws: RawCgroup[] = [];
   return {

@@ -32,8 +32,6 @@ export async function spawnServer(
   options: { cgroup?: string; size?: number } = {},
 ): Promise<ServerChild> {
   const certs = `${dir}/certs`;
-  // Jobs run as nobody and must reach their working directory below `dir`.
-  await Deno.chmod(dir, 0o711);
   await ensureDevCerts(certs);
   const data = `${dir}/data-${kind}`;
   const child = new Deno.Command(Deno.execPath(), {

@@ -30,10 +30,11 @@ export async function taskSpooler(
     };
   }
   const tsp = new TaskSpooler(found.path, ctx.tmp);
-  await using bench = await openBenchRuntime(ctx);
-  const { runtime } = bench;
   const fifo = `${ctx.tmp}/fifo`;
   await mkfifo(fifo);
+  // Jobs see the FIFO through a bind into their own root.
+  await using bench = await openBenchRuntime(ctx, [fifo]);
+  const { runtime } = bench;
   using probe = await FifoProbe.open(fifo);
   try {
     const viaTsp: number[] = [];

@@ -24,7 +24,7 @@ const START_FLAGS = `  --name NAME        a label for the job
   --io-write RATE    block device write limit in bytes/s (10M)
   --pids N           most processes and threads at once
   -e, --env K=V      environment variable for the job (repeatable)
-  --dir DIR          working directory of the job
+  --dir DIR          working directory, in the job's own view (default /work)
   Limits are for admins; users always get the server's default limits.
   Everything after -- is the job's command line, passed on untouched.`;
 
