@@ -8,6 +8,9 @@ import type { OutputLog } from "./output_log.ts";
 /** Default time between SIGTERM and SIGKILL when stopping a job. */
 export const DEFAULT_GRACE_MS = 10_000;
 
+/** The longest grace a stop may give (a timer past 2^31 ms would fire at once). */
+export const MAX_GRACE_MS = 24 * 3_600_000;
+
 /** What a job hands back to its runtime once it is over. */
 export type JobEnded = (job: Job) => void | Promise<void>;
 
@@ -90,9 +93,12 @@ export class Job {
         new JobError("failed_precondition", `job ${this.id} has already ended`),
       );
     }
-    if (!Number.isFinite(graceMs) || graceMs < 0) {
+    if (!Number.isFinite(graceMs) || graceMs < 0 || graceMs > MAX_GRACE_MS) {
       return Promise.reject(
-        new JobError("invalid_argument", `bad grace period ${graceMs}`),
+        new JobError(
+          "invalid_argument",
+          `grace must be between 0 and 24h, got ${graceMs} ms`,
+        ),
       );
     }
     this.#stopping ??= this.#stop(this.#cgroup, graceMs);

@@ -9,7 +9,7 @@ export {
   type RuntimeOptions,
   type StartOptions,
 } from "./runtime.ts";
-export { DEFAULT_GRACE_MS, Job } from "./job.ts";
+export { DEFAULT_GRACE_MS, Job, MAX_GRACE_MS } from "./job.ts";
 export { asJobError, type Code, CODE_WORDS, JobError } from "./errors.ts";
 export {
   formatSize,

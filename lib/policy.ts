@@ -7,6 +7,12 @@ import {
   parseSize,
   validateLimits,
 } from "./limits.ts";
+import { defaultQuotas, parseQuotas, type Quotas } from "./quotas.ts";
+import {
+  DEFAULT_REQUEST_LIMITS,
+  parseRequestLimits,
+  type RequestLimits,
+} from "./request_limits.ts";
 
 /**
  * Limits policy: what standard users get, and how far admins may go.
@@ -15,6 +21,10 @@ import {
 export interface Policy {
   defaults: Limits;
   ceilings: Limits;
+  /** How large a job request may be. */
+  requests: RequestLimits;
+  /** What one user's running jobs may hold at once, by role. */
+  quotas: Quotas;
   /**
    * Changes to every job's seccomp filter (lib/init/seccomp_filter.c):
    * system calls of the default deny list to allow, and more to deny.
@@ -27,6 +37,8 @@ export interface SeccompChanges {
   allow?: string[];
   deny?: string[];
 }
+
+const POLICY_KEYS = ["defaults", "ceilings", "requests", "quotas", "seccomp"];
 
 const SYSCALL_NAME = /^[a-z_][a-z0-9_]{0,63}$/;
 
@@ -64,6 +76,8 @@ export function builtinPolicy(): Policy {
       memoryBytes: Deno.systemMemoryInfo().total,
       pids: 32768,
     },
+    requests: { ...DEFAULT_REQUEST_LIMITS },
+    quotas: defaultQuotas(),
   };
 }
 
@@ -96,7 +110,10 @@ function parseLimits(raw: unknown, where: string): Limits {
 /**
  * Reads a policy file: JSON `{ "defaults": {...}, "ceilings": {...} }` with
  * limit names as keys (`cpu`, `memoryBytes`, `ioReadBps`, `ioWriteBps`,
- * `pids`); byte values may be sizes like `"512M"`. Throws
+ * `pids`); byte values may be sizes like `"512M"`. Optional sections:
+ * `requests` (see RequestLimits), `quotas` (`{"user": {"runningJobs": 64,
+ * "cpu": 8, "memoryBytes": "16G"}, "admin": {...}}`) and `seccomp`
+ * (`{"allow": [...], "deny": [...]}`); any other key is refused. Throws
  * `failed_precondition` naming the file and the problem.
  *
  * @example
@@ -111,9 +128,18 @@ export async function loadPolicy(path?: string): Promise<Policy> {
     if (typeof raw !== "object" || raw === null) {
       throw new Error("not an object");
     }
+    for (const key of Object.keys(raw)) {
+      if (!POLICY_KEYS.includes(key)) {
+        throw new Error(
+          `"${key}" is not a policy section (know ${POLICY_KEYS.join(", ")})`,
+        );
+      }
+    }
     const policy: Policy = {
       defaults: parseLimits(raw.defaults, "defaults"),
       ceilings: parseLimits(raw.ceilings, "ceilings"),
+      requests: parseRequestLimits(raw.requests),
+      quotas: parseQuotas(raw.quotas),
     };
     const seccomp = parseSeccomp(raw.seccomp);
     if (seccomp) policy.seccomp = seccomp;

@@ -15,13 +15,14 @@ import {
 } from "./job_uids.ts";
 import { resolveViewPaths, WORK_DIR } from "./job_view.ts";
 import { DEFAULT_INIT, type ExitStatus, launch } from "./launcher.ts";
-import { emptyUsage } from "./limits.ts";
+import { emptyUsage, type Limits } from "./limits.ts";
 import { LogWatcher } from "./log_watcher.ts";
 import { OutputLog } from "./output_log.ts";
 import { loadPolicy, type Policy, resolveLimits } from "./policy.ts";
 import { pickExpired, type Retention } from "./retention.ts";
 import { SeccompPrograms } from "./seccomp_programs.ts";
-import { validateSpec } from "./spec.ts";
+import { checkQuota, type Quota, type Quotas } from "./quotas.ts";
+import { type CleanSpec, validateSpec } from "./spec.ts";
 
 /** How a {@link JobRuntime} is set up. */
 export interface RuntimeOptions {
@@ -61,6 +62,11 @@ export interface RuntimeOptions {
 export interface StartOptions {
   /** Honour `spec.limits` (admins). Otherwise asking for limits is refused. */
   customLimits?: boolean;
+  /**
+   * Whose quota of the policy bounds the owner's running jobs. Default:
+   * none (the server always names one).
+   */
+  quota?: keyof Quotas;
 }
 
 /** Size of each of a job's tmpfs when its memory is not limited. */
@@ -97,6 +103,8 @@ export class JobRuntime {
   readonly #driver: CgroupDriver;
   readonly #watcher: LogWatcher;
   readonly #jobs = new Map<string, Job>();
+  /** Per owner, the limits of their starts under way (for quotas). */
+  readonly #starting = new Map<string, Limits[]>();
   readonly #sweeper: ReturnType<typeof setInterval>;
   #closed = false;
 
@@ -161,16 +169,53 @@ export class JobRuntime {
    */
   async start(spec: JobSpec, options: StartOptions = {}): Promise<Job> {
     this.#assertOpen();
-    const clean = validateSpec(spec);
+    const policy = await this.policy();
+    const clean = validateSpec(spec, policy.requests);
     if (clean.limits && !options.customLimits) {
       throw new JobError(
         "permission_denied",
         "custom limits need the admin role",
       );
     }
-    const policy = await this.policy();
     const limits = resolveLimits(policy, clean.limits);
     const seccompProgram = await this.#seccomp.program(policy.seccomp);
+    this.#assertOpen();
+    const quota = options.quota && policy.quotas[options.quota];
+    const done = this.#reserve(clean.owner, limits, quota);
+    try {
+      return await this.#launch(clean, limits, seccompProgram);
+    } finally {
+      done();
+    }
+  }
+
+  /**
+   * Checks `owner`'s quota and counts this start as theirs until it is
+   * done, with no await in between: concurrent starts of one owner cannot
+   * overshoot it. Returns what ends the reservation.
+   */
+  #reserve(owner: string, limits: Limits, quota?: Quota): () => void {
+    const starting = this.#starting.get(owner) ?? [];
+    if (quota) {
+      const running = this.list(owner)
+        .map((job) => job.info())
+        .filter((info) => info.state === "running")
+        .map((info) => info.limits);
+      checkQuota(owner, quota, [...running, ...starting], limits);
+    }
+    starting.push(limits);
+    this.#starting.set(owner, starting);
+    return () => {
+      starting.splice(starting.indexOf(limits), 1);
+      if (!starting.length) this.#starting.delete(owner);
+    };
+  }
+
+  async #launch(
+    clean: CleanSpec,
+    limits: Limits,
+    seccompProgram: string,
+  ): Promise<Job> {
     const id = this.#freshId();
     const account = this.#jobUser ?? this.#takeUid();
     const info: JobInfo = {

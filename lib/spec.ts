@@ -1,6 +1,10 @@
 import { JobError } from "./errors.ts";
 import type { JobSpec } from "./job_info.ts";
 import { LIMIT_KEYS, type Limits } from "./limits.ts";
+import {
+  DEFAULT_REQUEST_LIMITS,
+  type RequestLimits,
+} from "./request_limits.ts";
 
 /** A {@link JobSpec} that passed {@link validateSpec}: every field present and sane. */
 export interface CleanSpec {
@@ -14,15 +18,16 @@ export interface CleanSpec {
   limits?: Limits;
 }
 
-const MAX_ARGS = 4096;
-const MAX_ENV = 1000;
-const MAX_TEXT = 128 * 1024;
 const ENV_NAME = /^[^=\0]+$/;
+const encoder = new TextEncoder();
 
-function text(value: unknown, what: string, max = MAX_TEXT): string {
+function bytes(value: string): number {
+  return encoder.encode(value).length;
+}
+
+function text(value: unknown, what: string): string {
   if (typeof value !== "string") throw bad(`${what} must be a string`);
   if (value.includes("\0")) throw bad(`${what} contains a NUL byte`);
-  if (value.length > max) throw bad(`${what} is longer than ${max} characters`);
   return value;
 }
 
@@ -30,30 +35,77 @@ function bad(message: string): JobError {
   return new JobError("invalid_argument", message);
 }
 
+function over(
+  what: string,
+  size: number,
+  unit: string,
+  key: keyof RequestLimits,
+  limits: RequestLimits,
+): JobError {
+  return bad(
+    `${what} ${size} ${unit}, over the limit of ${
+      limits[key]
+    } (policy requests.${key})`,
+  );
+}
+
 /**
  * Checks a job request before anything is created: a non-empty command,
  * strings without NUL bytes, environment names without `=`, an absolute
- * working directory, a short printable name. Throws `invalid_argument`.
+ * working directory, a short printable name, and every size within
+ * `limits`. Throws `invalid_argument` naming the limit.
  */
-export function validateSpec(spec: JobSpec): CleanSpec {
-  const owner = text(spec.owner, "owner", 256);
+export function validateSpec(
+  spec: JobSpec,
+  limits: RequestLimits = DEFAULT_REQUEST_LIMITS,
+): CleanSpec {
+  const owner = text(spec.owner, "owner");
   if (!owner) throw bad("owner is empty");
-  const command = text(spec.command, "command", 4096);
+  if (owner.length > 256) throw bad("owner is longer than 256 characters");
+  const command = text(spec.command, "command");
   if (!command.trim()) throw bad("command is empty");
   const args = spec.args ?? [];
-  if (!Array.isArray(args) || args.length > MAX_ARGS) {
-    throw bad(`at most ${MAX_ARGS} arguments`);
+  if (!Array.isArray(args)) throw bad("args must be a list");
+  if (args.length > limits.args) {
+    throw over("the command has", args.length, "arguments", "args", limits);
   }
-  args.forEach((arg, i) => text(arg, `argument ${i + 1}`));
+  let commandBytes = bytes(command) + 1;
+  args.forEach((arg, i) => {
+    commandBytes += bytes(text(arg, `argument ${i + 1}`)) + 1;
+  });
+  if (commandBytes > limits.commandBytes) {
+    throw over(
+      "the command and its arguments are",
+      commandBytes,
+      "bytes",
+      "commandBytes",
+      limits,
+    );
+  }
   const env = Object.entries(spec.env ?? {});
-  if (env.length > MAX_ENV) {
-    throw bad(`at most ${MAX_ENV} environment variables`);
+  if (env.length > limits.envEntries) {
+    throw over(
+      "the environment has",
+      env.length,
+      "variables",
+      "envEntries",
+      limits,
+    );
   }
+  let envBytes = 0;
   for (const [name, value] of env) {
     if (!ENV_NAME.test(name)) {
-      throw bad(`bad environment variable name "${name.slice(0, 40)}"`);
+      throw bad(
+        `bad environment variable name "${
+          name.slice(0, 40).replace(/[^\x20-\x7e]/g, "?")
+        }"`,
+      );
     }
-    text(value, `environment variable ${name}`);
+    envBytes += bytes(name) +
+      bytes(text(value, `environment variable ${name.slice(0, 40)}`)) + 2;
+  }
+  if (envBytes > limits.envBytes) {
+    throw over("the environment is", envBytes, "bytes", "envBytes", limits);
   }
   const clean: CleanSpec = {
     owner,
@@ -62,13 +114,25 @@ export function validateSpec(spec: JobSpec): CleanSpec {
     env: Object.fromEntries(env),
   };
   if (spec.dir) {
-    clean.dir = text(spec.dir, "dir", 4096);
+    clean.dir = text(spec.dir, "dir");
+    if (bytes(clean.dir) > limits.dirBytes) {
+      throw over("dir is", bytes(clean.dir), "bytes", "dirBytes", limits);
+    }
     if (!clean.dir.startsWith("/")) {
       throw bad(`dir must be an absolute path, got "${clean.dir}"`);
     }
   }
   if (spec.name) {
-    clean.name = text(spec.name, "name", 200);
+    clean.name = text(spec.name, "name");
+    if (clean.name.length > limits.nameLength) {
+      throw over(
+        "name is",
+        clean.name.length,
+        "characters",
+        "nameLength",
+        limits,
+      );
+    }
     // deno-lint-ignore no-control-regex
     if (/[\x00-\x1f\x7f]/.test(clean.name)) {
       throw bad("name contains control characters");

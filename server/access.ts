@@ -4,8 +4,9 @@
  *
  * - Admins start jobs with limits up to the policy ceilings and see every job.
  * - Users start jobs under the policy defaults (asking for limits is
- *   refused) and see only their own jobs. Another user's job answers exactly
- *   like an unknown id, so ids cannot be probed.
+ *   refused), within the policy's user quota, and see only their own jobs.
+ *   Another user's job answers exactly like an unknown id, so ids cannot be
+ *   probed. Admins have the admin quota (none by default).
  *
  * @module
  */
@@ -53,7 +54,7 @@ export class Access {
     }
     return await this.#runtime.start(
       { ...request, owner: this.caller.user },
-      { customLimits: this.isAdmin },
+      { customLimits: this.isAdmin, quota: this.isAdmin ? "admin" : "user" },
     );
   }
 
@@ -78,9 +79,21 @@ export class Access {
     return await this.#runtime.remove(id);
   }
 
-  /** The caller's jobs; admins: everyone's, or `owner`'s when given. */
+  /**
+   * The caller's jobs; admins: everyone's, or `owner`'s when given. A user
+   * naming another owner is refused (`permission_denied`), not quietly
+   * shown their own.
+   */
   list(owner?: string): Job[] {
-    if (!this.isAdmin) return this.#runtime.list(this.caller.user);
+    if (!this.isAdmin) {
+      if (owner && owner !== this.caller.user) {
+        throw new JobError(
+          "permission_denied",
+          "listing another user's jobs needs the admin role",
+        );
+      }
+      return this.#runtime.list(this.caller.user);
+    }
     return this.#runtime.list(owner || undefined);
   }
 }

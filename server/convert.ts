@@ -19,6 +19,7 @@ import {
   UsageSchema,
 } from "../gen/jobworker/v1/jobworker_pb.ts";
 import { JobError } from "../lib/errors.ts";
+import { MAX_GRACE_MS } from "../lib/job.ts";
 import type {
   JobInfo,
   JobState as State,
@@ -146,15 +147,36 @@ export function offsetFromProto(offset: bigint): number {
   return Number(offset);
 }
 
-/** A stop grace period in milliseconds; `fallbackMs` when absent. */
+/**
+ * A stop grace period in milliseconds; `fallbackMs` when absent. Throws
+ * `invalid_argument` for a malformed Duration, a negative one, or one
+ * over {@link MAX_GRACE_MS}.
+ */
 export function graceFromProto(
   grace: Duration | undefined,
   fallbackMs: number,
 ): number {
   if (!grace) return fallbackMs;
+  const { seconds, nanos } = grace;
+  // protobuf's own rules for a Duration: |nanos| < 1e9, same sign as seconds.
+  if (
+    nanos <= -1e9 || nanos >= 1e9 || (seconds > 0n && nanos < 0) ||
+    (seconds < 0n && nanos > 0)
+  ) {
+    throw new JobError(
+      "invalid_argument",
+      `grace is not a valid duration (${seconds} s, ${nanos} ns)`,
+    );
+  }
   const ms = durationMs(grace);
   if (!Number.isFinite(ms) || ms < 0) {
     throw new JobError("invalid_argument", "grace must not be negative");
+  }
+  if (ms > MAX_GRACE_MS) {
+    throw new JobError(
+      "invalid_argument",
+      `grace must be at most 24h, got ${ms / 1000} s`,
+    );
   }
   return ms;
 }

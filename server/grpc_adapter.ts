@@ -13,6 +13,7 @@ import {
   type DescMessage,
   type DescMethod,
   type DescService,
+  fromBinary,
   type MessageInitShape,
   type MessageShape,
 } from "@bufbuild/protobuf";
@@ -20,6 +21,7 @@ import type {
   GenService,
   GenServiceMethods,
 } from "@bufbuild/protobuf/codegenv2";
+import { JobError } from "../lib/errors.ts";
 import { release } from "../lib/release.ts";
 import type { Backlog } from "./backlog.ts";
 import { encodeForSend, serviceDefinition } from "./service_definition.ts";
@@ -95,11 +97,39 @@ export function addService<M extends GenServiceMethods>(
   options: AdapterOptions = {},
 ): void {
   const handlers: grpc.UntypedServiceImplementation = {};
+  const definition = serviceDefinition(service);
   for (const method of service.methods) {
     const handler = impl[method.localName as keyof M] as unknown as AnyHandler;
     handlers[method.localName] = wrap(service, method, handler, options);
+    if (method.methodKind !== "bidi_streaming") {
+      definition[method.localName].requestDeserialize = lenient(method.input);
+    }
   }
-  server.addService(serviceDefinition(service), handlers);
+  server.addService(definition, handlers);
+}
+
+/**
+ * A request whose bytes are not a valid message. grpc-js answers a
+ * deserializer that throws with INTERNAL; the caller sent garbage, so the
+ * handler is not run and the answer is INVALID_ARGUMENT.
+ */
+class MalformedRequest {
+  readonly message: string;
+  constructor(schema: DescMessage, err: unknown) {
+    this.message = `the request is not a valid ${schema.typeName}: ${
+      err instanceof Error ? err.message : String(err)
+    }`;
+  }
+}
+
+function lenient(schema: DescMessage) {
+  return (bytes: Buffer): unknown => {
+    try {
+      return fromBinary(schema, bytes);
+    } catch (err) {
+      return new MalformedRequest(schema, err);
+    }
+  };
 }
 
 // deno-lint-ignore no-explicit-any
@@ -211,6 +241,9 @@ function wrap(
 /** Calls a handler, turning a synchronous throw into a rejection. */
 // deno-lint-ignore no-explicit-any
 async function invoke(handler: AnyHandler, ...args: unknown[]): Promise<any> {
+  if (args[0] instanceof MalformedRequest) {
+    throw new JobError("invalid_argument", args[0].message);
+  }
   return await handler(...args);
 }
 

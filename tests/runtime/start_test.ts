@@ -168,10 +168,50 @@ Deno.test("a bad policy file fails the start with a clear error, and a fixed one
       runtime.start({ owner: "t", command: "true" }),
       hasCode("failed_precondition", /cpu/),
     );
+    // A misspelt section is refused, not ignored.
+    await Deno.writeTextFile(path, JSON.stringify({ qutoas: {} }));
+    await rejects(
+      runtime.start({ owner: "t", command: "true" }),
+      hasCode("failed_precondition", /"qutoas" is not a policy section/),
+    );
     await Deno.writeTextFile(path, JSON.stringify({ defaults: { pids: 10 } }));
     const job = await runtime.start({ owner: "t", command: "true" });
     deepEqual(job.info().limits, { pids: 10 });
     await job.done;
+  }, { policy: {} });
+});
+
+Deno.test("request sizes are bounded by the policy's request limits, which the policy may raise", async () => {
+  await withRuntime(async (runtime, dataDir) => {
+    const path = `${dataDir}.policy.json`;
+    const args = Array(5).fill("x".repeat(60 * 1024));
+    await rejects(
+      runtime.start({ owner: "t", command: "echo", args }),
+      hasCode(
+        "invalid_argument",
+        /^the command and its arguments are 307210 bytes, over the limit of 262144 \(policy requests\.commandBytes\)$/,
+      ),
+    );
+    deepEqual(runtime.list(), []);
+    deepEqual([...Deno.readDirSync(`${dataDir}/jobs`)], []);
+    await Deno.writeTextFile(
+      path,
+      JSON.stringify({ requests: { commandBytes: "1M", nameLength: 4 } }),
+    );
+    const job = await runtime.start({ owner: "t", command: "echo", args });
+    deepEqual((await job.done).exitCode, 0);
+    await rejects(
+      runtime.start({ owner: "t", command: "true", name: "toolong" }),
+      hasCode("invalid_argument", /requests\.nameLength/),
+    );
+    await Deno.writeTextFile(path, JSON.stringify({ requests: { args: 0 } }));
+    await rejects(
+      runtime.start({ owner: "t", command: "true" }),
+      hasCode(
+        "failed_precondition",
+        /requests\.args must be a positive integer/,
+      ),
+    );
   }, { policy: {} });
 });
 

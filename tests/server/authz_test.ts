@@ -137,13 +137,19 @@ Deno.test("authorization matrix", async (t) => {
   );
 
   await t.step(
-    "users list only their own jobs, whatever owner they name",
+    "users list only their own jobs; naming another owner is PERMISSION_DENIED",
     async () => {
-      for (const request of [{}, { owner: "bob" }]) {
+      for (const request of [{}, { owner: "alice" }]) {
         const { jobs } = await alice.call("list", request);
         assert.ok(jobs.length >= 2);
         assert.ok(jobs.every((job) => job.owner === "alice"));
       }
+      await assert.rejects(
+        alice.call("list", { owner: "bob" }),
+        (err: grpc.ServiceError) =>
+          err.code === grpc.status.PERMISSION_DENIED &&
+          /another user's jobs/.test(err.details),
+      );
       const { jobs } = await bob.call("list", {});
       assert.deepEqual(jobs.map((job) => job.id), [bobJob]);
     },
