@@ -4,7 +4,7 @@ import { openCgroupDriver } from "./cgroup/detect.ts";
 import { DataDir, storageError } from "./data_dir.ts";
 import { JobError } from "./errors.ts";
 import { DEFAULT_GRACE_MS, Job } from "./job.ts";
-import { newJobId, parseJobId } from "./job_id.ts";
+import { isJobId, newJobId, parseJobId } from "./job_id.ts";
 import type { JobInfo, JobSpec } from "./job_info.ts";
 import { JobStore } from "./job_store.ts";
 import {
@@ -103,6 +103,8 @@ export class JobRuntime {
   readonly #driver: CgroupDriver;
   readonly #watcher: LogWatcher;
   readonly #jobs = new Map<string, Job>();
+  /** Ids of jobs between their cgroup's creation and their admission. */
+  readonly #launching = new Set<string>();
   /** Per owner, the limits of their starts under way (for quotas). */
   readonly #starting = new Map<string, Limits[]>();
   readonly #sweeper: ReturnType<typeof setInterval>;
@@ -128,7 +130,10 @@ export class JobRuntime {
     this.#maxLogBytes = options.maxLogBytes;
     this.#driver = driver;
     this.#watcher = new LogWatcher(data.logs);
-    this.#sweeper = setInterval(() => this.#sweep(), SWEEP_MS);
+    this.#sweeper = setInterval(() => {
+      this.#sweep();
+      this.#removeStrayCgroups();
+    }, SWEEP_MS);
     Deno.unrefTimer(this.#sweeper);
   }
 
@@ -151,6 +156,7 @@ export class JobRuntime {
     });
     const runtime = new JobRuntime(options, data, driver, viewPaths);
     await runtime.#restore();
+    await runtime.#removeStrayCgroups();
     return runtime;
   }
 
@@ -182,9 +188,12 @@ export class JobRuntime {
     this.#assertOpen();
     const quota = options.quota && policy.quotas[options.quota];
     const done = this.#reserve(clean.owner, limits, quota);
+    const id = this.#freshId();
+    this.#launching.add(id);
     try {
-      return await this.#launch(clean, limits, seccompProgram);
+      return await this.#launch(id, clean, limits, seccompProgram);
     } finally {
+      this.#launching.delete(id);
       done();
     }
   }
@@ -212,11 +221,11 @@ export class JobRuntime {
   }
 
   async #launch(
+    id: string,
     clean: CleanSpec,
     limits: Limits,
     seccompProgram: string,
   ): Promise<Job> {
-    const id = this.#freshId();
     const account = this.#jobUser ?? this.#takeUid();
     const info: JobInfo = {
       id,
@@ -367,7 +376,7 @@ export class JobRuntime {
   #freshId(): string {
     for (;;) {
       const id = newJobId();
-      if (!this.#jobs.has(id)) return id;
+      if (!this.#jobs.has(id) && !this.#launching.has(id)) return id;
     }
   }
 
@@ -457,6 +466,22 @@ export class JobRuntime {
     );
     for (const id of pickExpired(jobs, this.#retention, Date.now())) {
       await this.#forget(id);
+    }
+  }
+
+  /**
+   * Removes job cgroups no running job owns: one whose removal timed out
+   * when its job ended (the kernel can hold an emptied cgroup busy for a
+   * while when hundreds end at once), or one a crash left. Whatever still
+   * runs in one is killed: it can only be a job's.
+   */
+  async #removeStrayCgroups(): Promise<void> {
+    const names = await this.#driver.list().catch(() => []);
+    for (const name of names) {
+      if (!isJobId(name) || this.#launching.has(name)) continue;
+      if (this.#jobs.get(name)?.info().state === "running") continue;
+      const cgroup = await this.#driver.adopt(name).catch(() => null);
+      await cgroup?.destroy().catch(() => {});
     }
   }
 

@@ -35,7 +35,11 @@ export async function freshTestDir(
 
 /** Runs `fn` with a fresh runtime and checks that nothing is left behind. */
 export async function withRuntime(
-  fn: (runtime: JobRuntime, dataDir: string) => Promise<void>,
+  fn: (
+    runtime: JobRuntime,
+    dataDir: string,
+    cgroupName: string,
+  ) => Promise<void>,
   options: {
     policy?: object;
     maxLogBytes?: number;
@@ -70,7 +74,7 @@ export async function withRuntime(
         ? [...await resolveViewPaths(), ...extra]
         : undefined,
     });
-    await fn(runtime, dataDir);
+    await fn(runtime, dataDir, cgroupName);
   } finally {
     await runtime?.close({ graceMs: 0 });
     await Deno.remove(dataDir, { recursive: true }).catch(() => {});
