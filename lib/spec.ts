@@ -19,6 +19,8 @@ export interface CleanSpec {
 }
 
 const ENV_NAME = /^[^=\0]+$/;
+/** Linux's bound on one argument or environment string, NUL included (MAX_ARG_STRLEN). */
+const MAX_ARG_STRLEN = 128 * 1024;
 const encoder = new TextEncoder();
 
 function bytes(value: string): number {
@@ -69,9 +71,17 @@ export function validateSpec(
   if (args.length > limits.args) {
     throw over("the command has", args.length, "arguments", "args", limits);
   }
-  let commandBytes = bytes(command) + 1;
-  args.forEach((arg, i) => {
-    commandBytes += bytes(text(arg, `argument ${i + 1}`)) + 1;
+  let commandBytes = 0;
+  [command, ...args].forEach((arg, i) => {
+    const size = bytes(text(arg, i ? `argument ${i}` : "command")) + 1;
+    if (size > MAX_ARG_STRLEN) {
+      throw bad(
+        `${
+          i ? `argument ${i}` : "the command"
+        } is ${size} bytes; Linux takes at most ${MAX_ARG_STRLEN} for one`,
+      );
+    }
+    commandBytes += size;
   });
   if (commandBytes > limits.commandBytes) {
     throw over(
@@ -101,8 +111,16 @@ export function validateSpec(
         }"`,
       );
     }
-    envBytes += bytes(name) +
+    const size = bytes(name) +
       bytes(text(value, `environment variable ${name.slice(0, 40)}`)) + 2;
+    if (size > MAX_ARG_STRLEN) {
+      throw bad(
+        `environment variable ${
+          name.slice(0, 40)
+        } is ${size} bytes; Linux takes at most ${MAX_ARG_STRLEN} for one`,
+      );
+    }
+    envBytes += size;
   }
   if (envBytes > limits.envBytes) {
     throw over("the environment is", envBytes, "bytes", "envBytes", limits);

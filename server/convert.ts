@@ -38,6 +38,17 @@ const STATES: Readonly<Record<State, JobState>> = {
   lost: JobState.LOST,
 };
 
+/** An API job state as the runtime's; `invalid_argument` for an unknown one. */
+export function stateFromProto(state: JobState): State {
+  const found = (Object.keys(STATES) as State[]).find((name) =>
+    STATES[name] === state
+  );
+  if (!found) {
+    throw new JobError("invalid_argument", `unknown job state ${state}`);
+  }
+  return found;
+}
+
 const STREAMS: Readonly<Record<StreamName, OutputStream>> = {
   stdout: OutputStream.STDOUT,
   stderr: OutputStream.STDERR,

@@ -14,8 +14,10 @@ import {
   limitsFromProto,
   offsetFromProto,
   roleToProto,
+  stateFromProto,
   streamsFromProto,
 } from "./convert.ts";
+import { listPage } from "./list_page.ts";
 import type { CallContext, MethodsOf, ServiceImpl } from "./grpc_adapter.ts";
 import { identityFromCertificate } from "./identity.ts";
 
@@ -87,8 +89,15 @@ export function jobWorkerService(
 
     list(request, ctx) {
       const jobs = accessFor(ctx).list(request.owner);
+      const { page, next } = listPage(jobs.map((job) => job.info()), {
+        pageSize: request.pageSize,
+        pageToken: request.pageToken,
+        states: request.states.map(stateFromProto),
+        name: request.name,
+      });
       return Promise.resolve({
-        jobs: jobs.map((job) => jobToProto(job.info())),
+        jobs: page.map(jobToProto),
+        nextPageToken: next,
       });
     },
 

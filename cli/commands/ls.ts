@@ -1,8 +1,15 @@
 import { toJson } from "@bufbuild/protobuf";
-import { JobSchema, JobState } from "../../gen/jobworker/v1/jobworker_pb.ts";
+import {
+  type Job,
+  JobSchema,
+  JobState,
+} from "../../gen/jobworker/v1/jobworker_pb.ts";
 import type { JobWorkerClient } from "../jobworker_client.ts";
 import type { Output } from "../output.ts";
 import { renderTable } from "../render_job.ts";
+
+/** Jobs asked for per List call (the server's most). */
+const PAGE_SIZE = 1000;
 
 /**
  * `jw ls`: the jobs the server lets us see, running ones only unless
@@ -13,10 +20,20 @@ export async function ls(
   opts: { all: boolean; owner?: string; json: boolean },
   output: Output,
 ): Promise<number> {
-  const { jobs } = await client.list({ owner: opts.owner ?? "" });
-  const shown = opts.all
-    ? jobs
-    : jobs.filter((job) => job.state === JobState.RUNNING);
+  const shown: Job[] = [];
+  let pageToken = "";
+  do {
+    // Pages, so that no answer nears gRPC's message limit however many
+    // jobs there are; only running ones unless --all, chosen by the server.
+    const page = await client.list({
+      owner: opts.owner ?? "",
+      pageSize: PAGE_SIZE,
+      pageToken,
+      states: opts.all ? [] : [JobState.RUNNING],
+    });
+    shown.push(...page.jobs);
+    pageToken = page.nextPageToken;
+  } while (pageToken);
   if (opts.json) {
     await output.out(
       shown.map((job) => JSON.stringify(toJson(JobSchema, job)) + "\n").join(

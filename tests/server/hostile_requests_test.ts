@@ -22,6 +22,10 @@ Deno.test("oversized and malformed requests are INVALID_ARGUMENT and store nothi
   const big = "x".repeat(64 * 1024);
   const bad: [object, RegExp][] = [
     [{ command: "echo", args: Array(16).fill(big) }, /requests\.commandBytes/],
+    [
+      { command: "echo", args: ["x".repeat(200 * 1024)] },
+      /argument 1 is 204801 bytes; Linux takes at most 131072/,
+    ],
     [{
       command: "true",
       env: Object.fromEntries(
@@ -132,4 +136,44 @@ Deno.test("a user's running jobs are bounded by the policy's quota; other users 
   } finally {
     await Deno.remove(policyPath);
   }
+});
+
+Deno.test("List pages: jobs whose records add up past the 4 MiB message limit are all listed", async () => {
+  await using server = await startTestServer();
+  const [alice, admin] = await Promise.all(
+    ["alice", "admin"].map((name) => server.client(name)),
+  );
+  // 22 × 200 KiB of arguments: 4.5 MB in one answer, over gRPC's 4 MiB.
+  const big = "x".repeat(100 * 1024);
+  const ids = new Set<string>();
+  for (let i = 0; i < 22; i++) {
+    const { job } = await alice.call("start", {
+      command: "true",
+      args: [big, big],
+    });
+    ids.add(job!.id);
+  }
+  for (const client of [alice, admin]) {
+    const seen: string[] = [];
+    let pageToken = "";
+    let pages = 0;
+    do {
+      const page = await client.call("list", { pageSize: 1000, pageToken });
+      seen.push(...page.jobs.map((job) => job.id));
+      pageToken = page.nextPageToken;
+      pages++;
+    } while (pageToken);
+    assert.deepEqual(new Set(seen), ids);
+    assert.equal(seen.length, ids.size);
+    assert.ok(pages > 1, "more than one page");
+  }
+  await assert.rejects(
+    alice.call("list", { pageToken: "not-a-token" }),
+    isCode(grpc.status.INVALID_ARGUMENT, /page_token/),
+  );
+  // Filters: none of them is running; all exited.
+  assert.deepEqual(
+    (await alice.call("list", { states: [1 /* RUNNING */] })).jobs,
+    [],
+  );
 });
