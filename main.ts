@@ -16,6 +16,7 @@ import {
 } from "./lib/mod.ts";
 import { type LogSink, stderrLog } from "./server/log.ts";
 import { startServer } from "./server/server.ts";
+import { connectionCap, openFileLimit } from "./server/connection_guard.ts";
 import { readTlsFiles } from "./server/tls.ts";
 
 const HELP = `Usage: deno task server [flags]
@@ -137,7 +138,14 @@ async function main(args: string[], log: LogSink): Promise<number> {
       ? { viewPaths: flags["job-paths"].split(",").filter(Boolean) }
       : {}),
   });
-  const server = await startServer({ listen: flags.listen, tls, runtime, log })
+  const maxConnections = connectionCap(openFileLimit());
+  const server = await startServer({
+    listen: flags.listen,
+    tls,
+    runtime,
+    log,
+    maxConnections,
+  })
     .catch(
       async (err) => {
         await runtime.close({ graceMs: 0 });

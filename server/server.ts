@@ -23,6 +23,7 @@ import type { TLSSocket } from "node:tls";
 import { DEFAULT_GRACE_MS, type JobRuntime } from "../lib/mod.ts";
 import { Backlog } from "./backlog.ts";
 import { addService, type CallRecord } from "./grpc_adapter.ts";
+import { guardConnections } from "./connection_guard.ts";
 import { healthService } from "./health.ts";
 import { checkClientCertificate } from "./identity.ts";
 import { type LogSink, silentLog } from "./log.ts";
@@ -44,7 +45,17 @@ export interface ServerOptions {
   /** The runtime served; the server closes it when it closes. */
   runtime: JobRuntime;
   log?: LogSink;
+  /**
+   * Most connections open at once (default 256; main.ts derives it from the
+   * open-file limit with `connectionCap`).
+   */
+  maxConnections?: number;
+  /** How long a client may take to finish the TLS handshake (default 10 s). */
+  handshakeTimeoutMs?: number;
 }
+
+/** Streams one HTTP/2 connection may have open at once. */
+const MAX_STREAMS_PER_CONNECTION = 1000;
 
 /** Options of {@link JobServer.close}. */
 export interface CloseOptions {
@@ -99,7 +110,9 @@ export async function startServer(options: ServerOptions): Promise<JobServer> {
       ...(record.code === grpc.status.OK ? {} : { error: record.details }),
       durationMs: record.durationMs,
     });
-  const server = new grpc.Server();
+  const server = new grpc.Server({
+    "grpc.max_concurrent_streams": MAX_STREAMS_PER_CONNECTION,
+  });
   const health = healthService(SERVICES);
   const reflection = reflectionService(
     [
@@ -122,14 +135,23 @@ export async function startServer(options: ServerOptions): Promise<JobServer> {
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(
       options.listen,
-      new MutualTlsCredentials(options.tls),
+      new MutualTlsCredentials(options.tls, options.handshakeTimeoutMs),
       (err, port) => err ? reject(err) : resolve(port),
     )
   );
+  guardConnections(server, {
+    maxConnections: options.maxConnections ?? 256,
+    log,
+  });
   refuseAfterHandshake(server, (der) => checkClientCertificate(der));
   const connections = trackConnections(server);
   onSessions(server, (session) => backlog.track(session.socket as TLSSocket));
-  log({ msg: "listening", address: options.listen, port });
+  log({
+    msg: "listening",
+    address: options.listen,
+    port,
+    maxConnections: options.maxConnections ?? 256,
+  });
 
   let closing: Promise<void> | undefined;
   const close = async (

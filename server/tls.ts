@@ -33,10 +33,18 @@ export async function readTlsFiles(
  * required. grpc-js' createSsl cannot set the protocol version, so these are
  * its SecureServerCredentials with minVersion added.
  */
+/** How long a client may take to finish the TLS handshake. */
+export const HANDSHAKE_TIMEOUT_MS = 10_000;
+
 export class MutualTlsCredentials extends grpc.ServerCredentials {
-  constructor(pem: TlsPem) {
+  constructor(pem: TlsPem, handshakeTimeoutMs = HANDSHAKE_TIMEOUT_MS) {
     super(
-      { requestCert: true, rejectUnauthorized: true, minVersion: "TLSv1.3" },
+      {
+        requestCert: true,
+        rejectUnauthorized: true,
+        minVersion: "TLSv1.3",
+        handshakeTimeout: handshakeTimeoutMs,
+      },
       {
         ca: Buffer.from(pem.ca),
         cert: Buffer.from(pem.cert),
@@ -75,8 +83,13 @@ export function refuseAfterHandshake(
 }
 
 type TlsListener = {
+  maxConnections: number;
   on(event: "secureConnection", fn: (socket: TLSSocket) => void): void;
   on(event: "session", fn: (session: ServerHttp2Session) => void): void;
+  on(
+    event: "tlsClientError",
+    fn: (err: Error, socket: TLSSocket) => void,
+  ): void;
   prependListener(
     event: "secureConnection",
     fn: (socket: TLSSocket) => void,
@@ -84,7 +97,7 @@ type TlsListener = {
 };
 
 /** The TLS servers under a bound grpc-js server (kept private by grpc-js). */
-function tlsListeners(server: grpc.Server): TlsListener[] {
+export function tlsListeners(server: grpc.Server): TlsListener[] {
   const servers =
     (server as unknown as { http2Servers?: Map<unknown, unknown> })
       .http2Servers;

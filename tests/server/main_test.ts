@@ -3,102 +3,10 @@
  * input, and on SIGTERM stops its jobs and exits 0.
  */
 import assert from "node:assert/strict";
-import { join } from "node:path";
-import { ensureDevCerts } from "../../certs/dev_certs.ts";
-import { OwnCgroup } from "../_own_cgroup.ts";
 import { concat, connect } from "./client.ts";
+import { spawnMain } from "./_main_process.ts";
 
-const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 const CHURN = new URL("./_churn_client.ts", import.meta.url).pathname;
-
-/** Reads stderr lines until one is the JSON "listening" record. */
-async function waitListening(lines: AsyncIterator<string>): Promise<number> {
-  for (;;) {
-    const { value, done } = await lines.next();
-    if (done) throw new Error("server exited before listening");
-    const record = JSON.parse(value);
-    if (record.msg === "listening") return record.port;
-  }
-}
-
-async function* splitLines(
-  stream: ReadableStream<Uint8Array>,
-): AsyncGenerator<string> {
-  let buffered = "";
-  for await (const text of stream.pipeThrough(new TextDecoderStream())) {
-    buffered += text;
-    const lines = buffered.split("\n");
-    buffered = lines.pop()!;
-    yield* lines.filter((line) => line.trim());
-  }
-}
-
-/** main.ts running as a child process in a cgroup of its own. */
-interface MainProcess {
-  child: Deno.ChildProcess;
-  /** The server's stderr, line by line, after the "listening" record. */
-  lines: AsyncIterator<string>;
-  port: number;
-  certs: string;
-  ca: string;
-  pem(name: string): Promise<{ cert: string; key: string }>;
-  [Symbol.asyncDispose](): Promise<void>;
-}
-
-/** Starts main.ts with fresh dev certificates and data directory. */
-async function spawnMain(): Promise<MainProcess> {
-  const root = await Deno.makeTempDir({ prefix: "jobworker-main-test-" });
-  await Deno.chmod(root, 0o711);
-  const certs = join(root, "certs");
-  // The server owns its cgroup (on cgroup v2 it refuses to share the test's).
-  const cgroup = await OwnCgroup.create();
-  let child: Deno.ChildProcess | undefined;
-  const dispose = async () => {
-    try {
-      child?.kill("SIGKILL");
-    } catch {
-      // already gone
-    }
-    await child?.status;
-    await cgroup[Symbol.asyncDispose]();
-    await Deno.remove(root, { recursive: true }).catch(() => {});
-  };
-  try {
-    await ensureDevCerts(certs);
-    child = cgroup.command(Deno.execPath(), {
-      args: [
-        "run",
-        "-A",
-        MAIN,
-        "--listen=127.0.0.1:0",
-        `--ca=${join(certs, "ca.pem")}`,
-        `--cert=${join(certs, "server.pem")}`,
-        `--key=${join(certs, "server.key")}`,
-        `--data-dir=${join(root, "data")}`,
-        "--grace=1",
-      ],
-      stdout: "null",
-      stderr: "piped",
-    }).spawn();
-    const lines = splitLines(child.stderr);
-    const port = await waitListening(lines);
-    return {
-      child,
-      lines,
-      port,
-      certs,
-      ca: await Deno.readTextFile(join(certs, "ca.pem")),
-      pem: async (name) => ({
-        cert: await Deno.readTextFile(join(certs, `${name}.pem`)),
-        key: await Deno.readTextFile(join(certs, `${name}.key`)),
-      }),
-      [Symbol.asyncDispose]: dispose,
-    };
-  } catch (err) {
-    await dispose();
-    throw err;
-  }
-}
 
 Deno.test("main.ts serves, survives garbage and disconnects, and exits 0 on SIGTERM", async () => {
   await using main = await spawnMain();

@@ -1,0 +1,82 @@
+/**
+ * What keeps a connection flood from wedging the server: a cap on open
+ * connections (the excess is closed at once, before any TLS work), a
+ * deadline for the TLS handshake (a connection that never finishes it is
+ * closed, and the refusal logged), so that the server never runs out of
+ * file descriptors and serves again as soon as a flood ends.
+ *
+ * @module
+ */
+import type * as grpc from "@grpc/grpc-js";
+import type { TLSSocket } from "node:tls";
+import type { LogSink } from "./log.ts";
+import { tlsListeners } from "./tls.ts";
+
+export interface GuardOptions {
+  /** Most connections open at once; beyond it new ones are closed at once. */
+  maxConnections: number;
+  log: LogSink;
+}
+
+/** Refusals logged per second at most; the rest are counted in the next line. */
+const LOG_PER_SECOND = 10;
+
+/**
+ * The connection cap for a process allowed `openFiles` descriptors: a
+ * quarter of them, between 64 and 4096, leaving the rest to job pipes,
+ * output files and followers.
+ */
+export function connectionCap(openFiles: number): number {
+  return Math.max(64, Math.min(4096, Math.floor(openFiles / 4)));
+}
+
+/**
+ * This process's soft limit of open files (Deno raises it to the hard
+ * limit at start, as Node does).
+ */
+export function openFileLimit(): number {
+  const line = Deno.readTextFileSync("/proc/self/limits").split("\n")
+    .find((l) => l.startsWith("Max open files"));
+  const soft = line?.split(/\s{2,}/)[1];
+  return soft === undefined || soft === "unlimited" ? 1 << 20 : Number(soft);
+}
+
+/** Applies the cap and closes connections whose TLS handshake failed or timed out. */
+export function guardConnections(
+  server: grpc.Server,
+  options: GuardOptions,
+): void {
+  let windowStart = 0;
+  let logged = 0;
+  let unlogged = 0;
+  const refused = (reason: string, address?: string) => {
+    const now = Date.now();
+    if (now - windowStart >= 1000) {
+      windowStart = now;
+      logged = 0;
+    }
+    if (logged >= LOG_PER_SECOND) {
+      unlogged++;
+      return;
+    }
+    logged++;
+    options.log({
+      msg: "tls handshake refused",
+      error: reason,
+      ...(address ? { client: address } : {}),
+      ...(unlogged ? { alsoRefused: unlogged } : {}),
+    });
+    unlogged = 0;
+  };
+  for (const listener of tlsListeners(server)) {
+    listener.maxConnections = options.maxConnections;
+    // Deno's tls.Server reports a failed or timed-out handshake but leaves
+    // the socket open; Node's would close it.
+    listener.on("tlsClientError", (err: Error, socket: TLSSocket) => {
+      const parent = (socket as { _parent?: { remoteAddress?: string } })
+        ._parent;
+      refused(err.message, socket.remoteAddress ?? parent?.remoteAddress);
+      socket.destroy();
+    });
+  }
+}
