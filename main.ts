@@ -125,6 +125,7 @@ async function main(args: string[], log: LogSink): Promise<number> {
   // defaults, so an undefined key would replace a default.
   const runtime = await JobRuntime.open({
     dataDir: flags["data-dir"],
+    log,
     retention,
     ...(flags["max-log-bytes"]
       ? { maxLogBytes: parseSize(flags["max-log-bytes"]) }

@@ -10,7 +10,8 @@ import type { OutputFiles } from "./output_log.ts";
  *   bound at /work in its view;
  * - `root/`: an empty directory each job mounts its own root on, in its own
  *   mount namespace (so the host never sees those mounts);
- * - `seccomp/`: the jobs' compiled seccomp filters.
+ * - `seccomp/`: the jobs' compiled seccomp filters;
+ * - `corrupt/`: job records that could not be read back, moved aside.
  * Only root can enter any of it: jobs reach their directory through the
  * bind, not through the host's path.
  */
@@ -21,6 +22,7 @@ export class DataDir {
   readonly work: string;
   readonly rootMount: string;
   readonly seccomp: string;
+  readonly corrupt: string;
 
   constructor(root: string) {
     this.root = root.replace(/\/+$/, "") || "/";
@@ -29,6 +31,7 @@ export class DataDir {
     this.work = `${this.root}/work`;
     this.rootMount = `${this.root}/root`;
     this.seccomp = `${this.root}/seccomp`;
+    this.corrupt = `${this.root}/corrupt`;
   }
 
   /** Creates the directories (root only). */
@@ -58,11 +61,17 @@ export class DataDir {
     return `${this.work}/${id}`;
   }
 
-  /** Bytes of output kept for `id`. */
+  /**
+   * Bytes of disk that `id`'s output takes: allocated blocks, not apparent
+   * size (a job that seeks its stdout to 1 TiB holds a few KiB).
+   */
   async outputBytes(id: string): Promise<number> {
     let total = 0;
     for (const path of Object.values(this.output(id))) {
-      total += await Deno.stat(path).then((s) => s.size, () => 0);
+      total += await Deno.stat(path).then(
+        (s) => s.blocks === null ? s.size : s.blocks * 512,
+        () => 0,
+      );
     }
     return total;
   }

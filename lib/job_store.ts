@@ -1,4 +1,5 @@
 import type { JobInfo } from "./job_info.ts";
+import { BadRecord, MAX_RECORD_BYTES, parseRecord } from "./job_record.ts";
 
 /**
  * Keeps each job's metadata on disk (`<dir>/<id>/meta.json`), replaced
@@ -66,26 +67,45 @@ export class JobStore {
     await Deno.rename(tmp, path);
   }
 
-  /** Every job's saved metadata, oldest first; unreadable entries are skipped and named in `broken`. */
-  async loadAll(): Promise<{ jobs: JobInfo[]; broken: string[] }> {
+  /**
+   * Every job's saved metadata, oldest first. A record that cannot be read
+   * or fails {@link parseRecord} (and anything else found there) is moved
+   * to `corruptDir` and named in `broken` with the reason; the rest load.
+   */
+  async loadAll(
+    corruptDir: string,
+  ): Promise<{ jobs: JobInfo[]; broken: { name: string; reason: string }[] }> {
     const jobs: JobInfo[] = [];
-    const broken: string[] = [];
+    const broken: { name: string; reason: string }[] = [];
     for await (const entry of Deno.readDir(this.dir)) {
-      if (!entry.isDirectory) continue;
       try {
-        jobs.push(
-          revive(
-            JSON.parse(
-              await Deno.readTextFile(`${this.jobDir(entry.name)}/meta.json`),
-            ),
-          ),
-        );
-      } catch {
-        broken.push(entry.name);
+        if (!entry.isDirectory) throw new BadRecord("not a job directory");
+        jobs.push(await this.#read(entry.name));
+      } catch (err) {
+        const reason = err instanceof Error ? err.message : String(err);
+        const moved = `${corruptDir}/${entry.name}.${Date.now()}`;
+        await Deno.mkdir(corruptDir, { recursive: true, mode: 0o700 });
+        await Deno.rename(`${this.dir}/${entry.name}`, moved);
+        broken.push({ name: entry.name, reason });
       }
     }
     jobs.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
     return { jobs, broken };
+  }
+
+  async #read(name: string): Promise<JobInfo> {
+    const path = `${this.jobDir(name)}/meta.json`;
+    const { size } = await Deno.stat(path);
+    if (size > MAX_RECORD_BYTES) {
+      throw new BadRecord(`meta.json is ${size} bytes`);
+    }
+    let raw: unknown;
+    try {
+      raw = JSON.parse(await Deno.readTextFile(path));
+    } catch (err) {
+      throw new BadRecord(`meta.json is not JSON: ${(err as Error).message}`);
+    }
+    return parseRecord(raw, name);
   }
 
   /** Forgets a job's metadata (after any save of it still under way). */
@@ -93,11 +113,4 @@ export class JobStore {
     await this.#pending.get(id)?.catch(() => {});
     await Deno.remove(this.jobDir(id), { recursive: true }).catch(() => {});
   }
-}
-
-function revive(raw: JobInfo): JobInfo {
-  const info: JobInfo = { ...raw, createdAt: new Date(raw.createdAt) };
-  if (raw.startedAt) info.startedAt = new Date(raw.startedAt);
-  if (raw.endedAt) info.endedAt = new Date(raw.endedAt);
-  return info;
 }

@@ -56,6 +56,8 @@ export interface RuntimeOptions {
    * output is dropped while the job keeps running. Default: no cap.
    */
   maxLogBytes?: number;
+  /** Where the runtime tells what it did on its own (records moved aside, …). */
+  log?: (record: Record<string, unknown>) => void;
 }
 
 /** How {@link JobRuntime.start} may treat the request. */
@@ -97,6 +99,7 @@ export class JobRuntime {
   readonly #uids: JobUids | null;
   readonly #viewPaths: readonly string[];
   readonly #seccomp: SeccompPrograms;
+  readonly #log: (record: Record<string, unknown>) => void;
   readonly #initPath: string;
   readonly #retention: Retention;
   readonly #maxLogBytes?: number;
@@ -126,6 +129,7 @@ export class JobRuntime {
     this.#viewPaths = viewPaths;
     this.#initPath = options.initPath ?? DEFAULT_INIT;
     this.#seccomp = new SeccompPrograms(data.seccomp, this.#initPath);
+    this.#log = options.log ?? (() => {});
     this.#retention = options.retention ?? {};
     this.#maxLogBytes = options.maxLogBytes;
     this.#driver = driver;
@@ -487,7 +491,15 @@ export class JobRuntime {
 
   /** Loads the jobs an earlier runtime left in the data directory. */
   async #restore(): Promise<void> {
-    const { jobs } = await this.#store.loadAll();
+    const { jobs, broken } = await this.#store.loadAll(this.#data.corrupt);
+    for (const { name, reason } of broken) {
+      this.#log({
+        msg: "job record moved aside",
+        entry: name,
+        to: this.#data.corrupt,
+        error: reason,
+      });
+    }
     const newest = jobs.at(-1)?.uid;
     if (newest !== undefined) this.#uids?.continueAfter(newest);
     for (const info of jobs) {

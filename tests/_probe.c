@@ -10,6 +10,8 @@
  *   jw-probe orphans       leaves a grandchild to be reparented to PID 1,
  *                          waits for it to exit there, and prints how many
  *                          zombies the PID namespace then holds
+ *   jw-probe sparse N      makes its stdout N bytes long without writing
+ *                          them (ftruncate: a sparse file)
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -131,6 +133,13 @@ int main(int argc, char **argv) {
     printf("%d\n", zombies());
     return 0;
   }
-  fprintf(stderr, "usage: jw-probe try NAME... | inotify N | orphans\n");
+  if (argc == 3 && strcmp(argv[1], "sparse") == 0) {
+    if (ftruncate(STDOUT_FILENO, strtoll(argv[2], NULL, 10)) < 0) {
+      perror("ftruncate");
+      return 1;
+    }
+    return 0;
+  }
+  fprintf(stderr, "usage: jw-probe try NAME... | inotify N | orphans | sparse N\n");
   return 2;
 }

@@ -7,6 +7,7 @@ import {
   type JobInfo,
   JobRuntime,
   type OutputOptions,
+  type Retention,
 } from "../../lib/mod.ts";
 
 export { findCgroups } from "../_find_cgroups.ts";
@@ -48,6 +49,7 @@ export async function withRuntime(
     /** Put jw-probe at {@link probePath} and let jobs see it. */
     probe?: boolean;
     jobUids?: { first: number; last: number };
+    retention?: Retention;
   } = {},
 ): Promise<void> {
   const { dataDir, cgroupName } = await freshTestDir("jw-test-");
@@ -70,6 +72,7 @@ export async function withRuntime(
       policyPath,
       maxLogBytes: options.maxLogBytes,
       jobUids: options.jobUids,
+      retention: options.retention,
       viewPaths: extra.length
         ? [...await resolveViewPaths(), ...extra]
         : undefined,

@@ -340,3 +340,38 @@ Deno.test("a full data directory fails the start with a clear error and the runt
     deepEqual(await findCgroups(cgroupName), []);
   }
 });
+
+Deno.test("a broken job record is moved aside with a log line; the runtime opens and serves the other jobs", async () => {
+  const { dataDir, cgroupName } = await freshTestDir("jw-test-");
+  const records: Record<string, unknown>[] = [];
+  let runtime = await JobRuntime.open({ dataDir, cgroupName });
+  try {
+    const kept = await runtime.start({
+      owner: "t",
+      command: "echo",
+      args: ["kept"],
+    });
+    const spoilt = await runtime.start({ owner: "t", command: "true" });
+    await Promise.all([kept.done, spoilt.done]);
+    await runtime.close();
+    await Deno.writeTextFile(
+      `${dataDir}/jobs/${spoilt.id}/meta.json`,
+      '{"id": "../',
+    );
+    runtime = await JobRuntime.open({
+      dataDir,
+      cgroupName,
+      log: (record) => records.push(record),
+    });
+    deepEqual(runtime.list().map((job) => job.id), [kept.id]);
+    deepEqual(runtime.get(kept.id).info().exitCode, 0);
+    deepEqual(records.length, 1);
+    deepEqual(records[0].msg, "job record moved aside");
+    deepEqual(records[0].entry, spoilt.id);
+    match(String(records[0].error), /not JSON/);
+  } finally {
+    await runtime.close({ graceMs: 0 });
+    await Deno.remove(dataDir, { recursive: true });
+    deepEqual(await findCgroups(cgroupName), []);
+  }
+});
