@@ -8,6 +8,7 @@
 import { parseInvocation } from "./cli/args.ts";
 import { type ConnectionFlags } from "./cli/args.ts";
 import { DEFAULT_SERVER, loadCredentials } from "./cli/credentials.ts";
+import { escapeControls } from "./cli/escape.ts";
 import { describeError } from "./cli/describe_error.ts";
 import { helpText } from "./cli/help.ts";
 import { connect, type JobWorkerClient } from "./cli/jobworker_client.ts";
@@ -52,7 +53,7 @@ export async function main(
     if (err instanceof Deno.errors.BrokenPipe) return 0;
     const { message, exitCode } = describeError(err, server);
     if (Deno.env.get("JW_DEBUG")) console.error(err);
-    await output.err(`jw: ${message}\n`).catch(() => {});
+    await output.err(`jw: ${escapeControls(message)}\n`).catch(() => {});
     return exitCode;
   }
 }

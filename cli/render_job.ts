@@ -11,6 +11,7 @@ import os from "node:os";
 import { type Job, JobState } from "../gen/jobworker/v1/jobworker_pb.ts";
 import { formatSize } from "../lib/limits.ts";
 import { formatDuration } from "./duration.ts";
+import { escapeControls, hasControls } from "./escape.ts";
 
 /** How to render: for a terminal or not, and the time ages count from. */
 export interface RenderOptions {
@@ -80,10 +81,16 @@ function stateColour(job: Job): Colour | undefined {
 
 /**
  * Quotes an argument for display the way a POSIX shell would need it, so
- * that the command column can be pasted back.
+ * that the command column can be pasted back; one with control characters
+ * as bash's `$'…'` with them escaped, so that it cannot act on the terminal.
  */
 export function shellQuote(arg: string): string {
   if (/^[A-Za-z0-9_\-.,:/@%+=]+$/.test(arg)) return arg;
+  if (hasControls(arg)) {
+    return `$'${
+      escapeControls(arg.replaceAll("\\", "\\\\").replaceAll("'", "\\'"))
+    }'`;
+  }
   return `'${arg.replaceAll("'", `'\\''`)}'`;
 }
 
@@ -114,7 +121,7 @@ export function renderTable(jobs: Job[], options: RenderOptions): string {
   const header = ["ID", "OWNER", "STATE", "EXIT", "AGE", "COMMAND"];
   const rows = jobs.map((job) => [
     job.id,
-    job.owner,
+    escapeControls(job.owner),
     stateWord(job.state),
     exitText(job),
     age(job.createdAt, options),
@@ -163,11 +170,11 @@ function colourState(
 export function renderDetails(job: Job, options: RenderOptions): string {
   const fields: [string, string][] = [
     ["id", job.id],
-    ["name", job.name],
-    ["owner", job.owner],
+    ["name", escapeControls(job.name)],
+    ["owner", escapeControls(job.owner)],
     ["state", state(job, options.tty)],
     ["command", commandLine(job)],
-    ["dir", dir(job)],
+    ["dir", escapeControls(dir(job))],
     ["uid", job.uid === undefined ? "" : String(job.uid)],
     ["created", time(job.createdAt, options)],
     ["started", time(job.startedAt, options)],
@@ -175,7 +182,7 @@ export function renderDetails(job: Job, options: RenderOptions): string {
     ["limits", limits(job)],
     ["usage", usage(job)],
     ["output", output(job)],
-    ["error", job.error],
+    ["error", escapeControls(job.error)],
   ];
   return fields.filter(([, value]) => value !== "")
     .map(([name, value]) =>

@@ -101,3 +101,31 @@ Deno.test("shellQuote leaves plain words alone and quotes the rest", () => {
   assert.equal(shellQuote("it's"), `'it'\\''s'`);
   assert.equal(shellQuote(""), "''");
 });
+
+Deno.test("what other users chose is shown with control characters escaped, never raw", () => {
+  const hostile = job({
+    id: "e5",
+    owner: "mallory",
+    name: "\x1b[2J\x1b[31mowned",
+    state: JobState.FAILED_TO_START,
+    command: "sh",
+    args: ["-c", "x\rc3  admin  running  0  1s  fake row\n"],
+    error: 'exec "\x1b]0;title\x07": nope',
+  });
+  const table = renderTable([hostile], { tty: false, now: NOW });
+  const details = renderDetails(hostile, { tty: false, now: NOW });
+  for (const text of [table, details]) {
+    // deno-lint-ignore no-control-regex
+    assert.ok(!/[\x00-\x09\x0b-\x1f\x7f]/.test(text), JSON.stringify(text));
+  }
+  // One row, and the command can still be pasted into bash.
+  assert.equal(table.split("\n").length, 2);
+  assert.match(
+    table,
+    /sh -c \$'x\\x0dc3 {2}admin {2}running {2}0 {2}1s {2}fake row\\x0a'$/m,
+  );
+  assert.match(details, /name {6}\\x1b\[2J\\x1b\[31mowned/);
+  assert.match(details, /error {5}exec "\\x1b\]0;title\\x07": nope/);
+  assert.equal(shellQuote("it's\x1b"), "$'it\\'s\\x1b'");
+  assert.equal(shellQuote("a\u202eb"), "$'a\\u202eb'");
+});
