@@ -94,14 +94,14 @@ export function storageError(err: unknown, root: string): unknown {
   if (code === "ENOSPC" || code === "EDQUOT") {
     return new JobError(
       "resource_exhausted",
-      `the data directory ${root} is full`,
+      "the server's data directory is full",
       { cause: err },
     );
   }
   if (code === "EROFS" || code === "EACCES") {
     return new JobError(
       "unavailable",
-      `the data directory ${root} is not writable`,
+      "the server's data directory is not writable",
       { cause: err },
     );
   }

@@ -100,11 +100,7 @@ export async function launch(
       stderr: "piped",
     }).spawn();
   } catch (err) {
-    const why = err instanceof Error ? err.message : String(err);
-    throw new JobError(
-      "failed_to_start",
-      `cannot run the job launcher ${initPath}: ${why}`,
-    );
+    throw launcherError(initPath, err);
   }
   const lines = readLines(child.stdout);
   const diagnostics = readText(child.stderr, MAX_DIAGNOSTICS).catch((err) =>
@@ -146,6 +142,23 @@ async function finalReport(
     );
   }
   return status;
+}
+
+/**
+ * `failed_to_start`: the launcher could not be run, with the OS reason but
+ * not the launcher's path (users read this message; the cause has it).
+ */
+export function launcherError(initPath: string, err: unknown): JobError {
+  const why = err instanceof Error ? err.message : String(err);
+  const reason = why.replace(/'\/[^']*'/g, "it").replace(
+    /^Failed to spawn it: /,
+    "",
+  );
+  return new JobError(
+    "failed_to_start",
+    `cannot run the job launcher: ${reason}`,
+    { cause: new Error(`cannot run the job launcher ${initPath}: ${why}`) },
+  );
 }
 
 /** Parses `exited N` / `signaled N`, as in the init's status file. */

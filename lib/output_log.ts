@@ -186,8 +186,7 @@ export class OutputLog {
     } catch {
       return undefined;
     }
-    const dir = this.files.stdout.slice(0, this.files.stdout.lastIndexOf("/"));
-    return `output may be truncated: the file system of ${dir} is full`;
+    return "output may be truncated: the server's disk for job output is full";
   }
 
   /** Wakes readers without saying which stream changed (e.g. after lost events). */

@@ -149,7 +149,10 @@ export async function loadPolicy(path?: string): Promise<Policy> {
     const why = err instanceof JobError || err instanceof Error
       ? err.message
       : String(err);
-    throw new JobError("failed_precondition", `policy ${path}: ${why}`);
+    // Users see what is wrong; the path is for the server's log.
+    throw new JobError("failed_precondition", `the server's policy: ${why}`, {
+      cause: new Error(`policy ${path}: ${why}`),
+    });
   }
 }
 

@@ -306,10 +306,13 @@ export class JobRuntime {
       this.#watcher.delete(id);
       await cgroup.destroy().catch(() => {});
       if (err instanceof JobError && err.code === "failed_to_start") {
-        await this.#recordFailure(info, log, err.message);
-      } else {
-        await this.#forget(id);
+        // The job's owner reads this: no paths of the server's in it.
+        const reason = this.#hidePaths(err.message);
+        await this.#recordFailure(info, log, reason);
+        this.#releaseUid(info);
+        throw new JobError("failed_to_start", reason, { cause: err });
       }
+      await this.#forget(id);
       this.#releaseUid(info);
       throw err;
     }
@@ -365,6 +368,13 @@ export class JobRuntime {
     if (this.#closed) {
       throw new JobError("unavailable", "the job runtime is shutting down");
     }
+  }
+
+  /** `message` with the data directory and launcher paths left out. */
+  #hidePaths(message: string): string {
+    return message.replaceAll(`${this.#data.root}/`, "")
+      .replaceAll(this.#data.root, "the data directory")
+      .replaceAll(this.#initPath, "jw-init");
   }
 
   #takeUid(): { uid: number; gid: number } {

@@ -1,4 +1,5 @@
 import { JobError } from "./errors.ts";
+import { launcherError } from "./launcher.ts";
 import type { SeccompChanges } from "./policy.ts";
 
 /**
@@ -47,27 +48,28 @@ export class SeccompPrograms {
     const name = [...new Uint8Array(digest).slice(0, 8)]
       .map((b) => b.toString(16).padStart(2, "0")).join("");
     const path = `${this.#dir}/${name}.bpf`;
-    const out = await new Deno.Command(this.#initPath, {
-      args: [
-        "--export-seccomp",
-        path,
-        ...allow.flatMap((call) => ["--allow", call]),
-        ...deny.flatMap((call) => ["--deny", call]),
-      ],
-      clearEnv: true,
-      stdin: "null",
-      stdout: "null",
-      stderr: "piped",
-    }).output().catch((err) => {
-      throw new JobError(
-        "failed_to_start",
-        `cannot run the job launcher: ${err.message}`,
-      );
-    });
+    let out: Deno.CommandOutput;
+    try {
+      out = await new Deno.Command(this.#initPath, {
+        args: [
+          "--export-seccomp",
+          path,
+          ...allow.flatMap((call) => ["--allow", call]),
+          ...deny.flatMap((call) => ["--deny", call]),
+        ],
+        clearEnv: true,
+        stdin: "null",
+        stdout: "null",
+        stderr: "piped",
+      }).output();
+    } catch (err) {
+      // A launcher that cannot be run at all (a spawn error, thrown at once).
+      throw launcherError(this.#initPath, err);
+    }
     if (!out.success) {
       const why = new TextDecoder().decode(out.stderr).trim()
         .replace(/^failed /, "");
-      throw new JobError("failed_precondition", `policy ${why}`);
+      throw new JobError("failed_precondition", `the server's ${why}`);
     }
     return path;
   }

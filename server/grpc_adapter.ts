@@ -173,9 +173,13 @@ function wrap(
       };
     }
     const status = statusFor(err);
-    // The client sees "internal error"; the log keeps what happened.
+    // The client sees "internal error", or a message without the server's
+    // paths; the log keeps what happened.
     if (status.code === grpc.status.INTERNAL) {
       ctx.fields.cause = err instanceof Error ? err.message : String(err);
+    } else if (err instanceof Error && err.cause !== undefined) {
+      const cause = err.cause;
+      ctx.fields.cause = cause instanceof Error ? cause.message : String(cause);
     }
     return status;
   };

@@ -158,7 +158,13 @@ Deno.test("a bad policy file fails the start with a clear error, and a fixed one
     await Deno.writeTextFile(path, "{ not json");
     await rejects(
       runtime.start({ owner: "t", command: "true" }),
-      hasCode("failed_precondition", /policy/),
+      (err) => {
+        hasCode("failed_precondition", /^the server's policy: /)(err);
+        // Users read this: the server's paths stay in the cause (its log).
+        ok(!(err as Error).message.includes(path), (err as Error).message);
+        match(String((err as Error).cause), new RegExp(path));
+        return true;
+      },
     );
     await Deno.writeTextFile(
       path,
@@ -240,5 +246,27 @@ Deno.test("a start whose cgroup cannot be made leaves no job behind, not even fo
     await reopened?.close({ graceMs: 0 });
     await Deno.remove(dataDir, { recursive: true }).catch(() => {});
     deepEqual(await findCgroups(cgroupName), [], "job cgroups left behind");
+  }
+});
+
+Deno.test("a launcher that cannot run fails the start without naming the server's paths", async () => {
+  const { dataDir, cgroupName } = await freshTestDir("jw-test-");
+  const initPath = `${dataDir}-no-such/jw-init`;
+  const runtime = await JobRuntime.open({ dataDir, cgroupName, initPath });
+  try {
+    await rejects(
+      runtime.start({ owner: "t", command: "true" }),
+      (err) => {
+        hasCode("failed_to_start", /^cannot run the job launcher: /)(err);
+        const message = (err as Error).message;
+        ok(!message.includes(dataDir), message);
+        match(String((err as Error).cause), new RegExp(initPath));
+        return true;
+      },
+    );
+  } finally {
+    await runtime.close({ graceMs: 0 });
+    await Deno.remove(dataDir, { recursive: true });
+    deepEqual(await findCgroups(cgroupName), []);
   }
 });
