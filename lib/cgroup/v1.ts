@@ -1,5 +1,6 @@
 import type { Limits } from "../limits.ts";
 import { JobError } from "../errors.ts";
+import { memoryReserve, pidsReserve, reserveHeadroom } from "./headroom.ts";
 import {
   checkIoLimits,
   checkName,
@@ -70,6 +71,18 @@ export class CgroupV1Driver implements CgroupDriver {
       await Deno.mkdir(dir, { recursive: true });
       await inheritCpuset(dir);
     }
+    await reserveHeadroom(
+      own.get("pids")!,
+      parents.get("pids")!,
+      "pids.max",
+      pidsReserve,
+    );
+    await reserveHeadroom(
+      own.get("memory")!,
+      parents.get("memory")!,
+      "memory.limit_in_bytes",
+      memoryReserve,
+    );
     const ioUsable: IoDevices = parents.has("blkio")
       ? io
       : { devices: [], unavailable: "the blkio controller is not mounted" };

@@ -16,6 +16,7 @@
 // the layout, with the jobs of the previous server, stays the same.
 
 import type { Limits } from "../limits.ts";
+import { memoryReserve, pidsReserve, reserveHeadroom } from "./headroom.ts";
 import { JobError } from "../errors.ts";
 import {
   checkIoLimits,
@@ -117,6 +118,8 @@ export class CgroupV2Driver implements CgroupDriver {
     await writeValue(`${this.#leaf}/cgroup.procs`, String(Deno.pid));
     this.#addedAtOwn = await enable(this.#own, this.#controllers);
     await enable(this.root, this.#controllers);
+    await reserveHeadroom(this.#own, this.root, "pids.max", pidsReserve);
+    await reserveHeadroom(this.#own, this.root, "memory.max", memoryReserve);
   }
 
   async create(name: string): Promise<CgroupManager> {
