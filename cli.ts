@@ -11,6 +11,7 @@ import { DEFAULT_SERVER, loadCredentials } from "./cli/credentials.ts";
 import { escapeControls } from "./cli/escape.ts";
 import { describeError } from "./cli/describe_error.ts";
 import { helpText } from "./cli/help.ts";
+import { versionLine } from "./version.ts";
 import { connect, type JobWorkerClient } from "./cli/jobworker_client.ts";
 import { type Output, processOutput } from "./cli/output.ts";
 import { logs } from "./cli/commands/logs.ts";
@@ -43,6 +44,10 @@ export async function main(
       await output.out(helpText(invocation.topic) + "\n");
       return 0;
     }
+    if (invocation.command === "version") {
+      await output.out(versionLine("jw") + "\n");
+      return 0;
+    }
     const credentials = await loadCredentials(
       invocation.conn satisfies ConnectionFlags,
     );
@@ -60,7 +65,7 @@ export async function main(
 
 function dispatch(
   client: JobWorkerClient,
-  invocation: Exclude<Invocation, { command: "help" }>,
+  invocation: Exclude<Invocation, { command: "help" | "version" }>,
   output: Output,
 ): Promise<number> {
   switch (invocation.command) {

@@ -7,9 +7,12 @@
 import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { DEFAULT_DEV_DIR } from "./certs/dev_dir.ts";
+import { parseDuration } from "./cli/duration.ts";
+import { versionLine } from "./version.ts";
 import {
   DEFAULT_JOB_UIDS,
   JobRuntime,
+  MAX_GRACE_MS,
   parseSize,
   parseUidRange,
   type Retention,
@@ -39,12 +42,35 @@ Flags:
   --job-user USER      run every job as this one account instead: a user name or UID:GID
   --job-paths LIST     host paths jobs see, read-only, comma-separated
                        (default: those of /bin,/etc,/lib,/lib32,/lib64,/libx32,/sbin,/usr that exist)
-  --grace SECONDS      on SIGTERM/SIGINT, time running jobs get before SIGKILL (default 10)
+  --grace DURATION     on SIGTERM/SIGINT, time running jobs get before SIGKILL: seconds or
+                       e.g. 5s, 1m30s (default 10)
   --retain-hours N     remove finished jobs and their output N hours after they ended (default: keep)
   --retain-bytes SIZE  remove the oldest finished jobs while all output exceeds SIZE, e.g. 10G (default: keep)
   --max-log-bytes SIZE keep at most about SIZE of each stream of a job; older output is dropped (default: all)
+  --instance NAME      name of this server's job cgroups (default: jobworker for the default
+                       data directory, else jobworker-<hash of the data directory>)
+  --version            print the version
   -h, --help           show this help
 `;
+
+const DEFAULT_DATA_DIR = "/var/lib/jobworker";
+
+/**
+ * The instance name of a server on `dataDir`: "jobworker" for the default
+ * directory, otherwise one derived from the directory, so that servers on
+ * different directories never share (or remove) each other's cgroups.
+ */
+async function defaultInstance(dataDir: string): Promise<string> {
+  const path = dataDir.replace(/\/+$/, "") || "/";
+  if (path === DEFAULT_DATA_DIR) return "jobworker";
+  const digest = await crypto.subtle.digest(
+    "SHA-256",
+    new TextEncoder().encode(path),
+  );
+  const hex = [...new Uint8Array(digest).slice(0, 4)]
+    .map((b) => b.toString(16).padStart(2, "0")).join("");
+  return `jobworker-${hex}`;
+}
 
 function devPath(name: string): string {
   return join(DEFAULT_DEV_DIR, name);
@@ -85,7 +111,7 @@ async function main(args: string[], log: LogSink): Promise<number> {
       ca: { type: "string", default: devPath("ca.pem") },
       cert: { type: "string", default: devPath("server.pem") },
       key: { type: "string", default: devPath("server.key") },
-      "data-dir": { type: "string", default: "/var/lib/jobworker" },
+      "data-dir": { type: "string", default: DEFAULT_DATA_DIR },
       policy: { type: "string" },
       "job-user": { type: "string" },
       "job-uids": { type: "string" },
@@ -94,6 +120,8 @@ async function main(args: string[], log: LogSink): Promise<number> {
       "retain-hours": { type: "string" },
       "retain-bytes": { type: "string" },
       "max-log-bytes": { type: "string" },
+      instance: { type: "string" },
+      version: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
     strict: true,
@@ -103,9 +131,18 @@ async function main(args: string[], log: LogSink): Promise<number> {
     console.log(HELP);
     return 0;
   }
-  const graceMs = Number(flags.grace) * 1000;
-  if (!Number.isFinite(graceMs) || graceMs < 0) {
-    throw new Error(`--grace: not a number of seconds: ${flags.grace}`);
+  if (flags.version) {
+    console.log(versionLine("jobworker"));
+    return 0;
+  }
+  // Seconds, or a duration like jw's (5s, 1m30s).
+  const graceMs = parseDuration(flags.grace, "--grace");
+  if (graceMs > MAX_GRACE_MS) {
+    throw new Error(`--grace: at most 24h, got ${flags.grace}`);
+  }
+  const instance = flags.instance ?? await defaultInstance(flags["data-dir"]);
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(instance)) {
+    throw new Error(`--instance: not a cgroup name: "${instance}"`);
   }
   const retention = parseRetention(
     flags["retain-hours"],
@@ -125,6 +162,7 @@ async function main(args: string[], log: LogSink): Promise<number> {
   // defaults, so an undefined key would replace a default.
   const runtime = await JobRuntime.open({
     dataDir: flags["data-dir"],
+    cgroupName: instance,
     log,
     retention,
     ...(flags["max-log-bytes"]

@@ -56,6 +56,7 @@ export type StreamChoice = "both" | "stdout" | "stderr";
 /** A parsed command line. */
 export type Invocation =
   | { command: "help"; topic?: Command }
+  | { command: "version" }
   | { command: "start"; conn: ConnectionFlags; spec: StartSpec; json: boolean }
   | { command: "run"; conn: ConnectionFlags; spec: StartSpec }
   | {
@@ -88,6 +89,7 @@ type Options = NonNullable<ParseArgsConfig["options"]>;
 
 const GLOBAL: Options = {
   help: { type: "boolean", short: "h" },
+  version: { type: "boolean" },
   server: { type: "string" },
   ca: { type: "string" },
   cert: { type: "string" },
@@ -154,6 +156,7 @@ export function parseInvocation(argv: string[]): Invocation {
   if (name === undefined) {
     const { values } = parse(before, GLOBAL);
     if (values.help) return { command: "help" };
+    if (values.version) return { command: "version" };
     throw new UsageError("missing command");
   }
   const command = commandNamed(name);

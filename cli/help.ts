@@ -122,7 +122,7 @@ Commands:
   rm       remove an ended job and its output
   whoami   show who the server thinks you are
 
-Run jw COMMAND --help for the flags of COMMAND.
+Run jw COMMAND --help for the flags of COMMAND; jw --version prints the version.
 
 Exit status: 0 on success, 2 for usage errors, 1 for other errors; jw run
 exits with the job's code.

@@ -11,7 +11,8 @@ import type { OutputFiles } from "./output_log.ts";
  * - `root/`: an empty directory each job mounts its own root on, in its own
  *   mount namespace (so the host never sees those mounts);
  * - `seccomp/`: the jobs' compiled seccomp filters;
- * - `corrupt/`: job records that could not be read back, moved aside.
+ * - `corrupt/`: job records that could not be read back, moved aside;
+ * - `lock`: held by the one runtime serving the directory (its PID inside).
  * Only root can enter any of it: jobs reach their directory through the
  * bind, not through the host's path.
  */
@@ -23,6 +24,8 @@ export class DataDir {
   readonly rootMount: string;
   readonly seccomp: string;
   readonly corrupt: string;
+  /** Held (flock) by the runtime that serves this directory. */
+  readonly lock: string;
 
   constructor(root: string) {
     this.root = root.replace(/\/+$/, "") || "/";
@@ -32,6 +35,7 @@ export class DataDir {
     this.rootMount = `${this.root}/root`;
     this.seccomp = `${this.root}/seccomp`;
     this.corrupt = `${this.root}/corrupt`;
+    this.lock = `${this.root}/lock`;
   }
 
   /** Creates the directories (root only). */

@@ -4,6 +4,7 @@ import { openCgroupDriver } from "./cgroup/detect.ts";
 import { DataDir, storageError } from "./data_dir.ts";
 import { JobError } from "./errors.ts";
 import { DEFAULT_GRACE_MS, Job } from "./job.ts";
+import { InstanceLock } from "./instance_lock.ts";
 import { isJobId, newJobId, parseJobId } from "./job_id.ts";
 import type { JobInfo, JobSpec } from "./job_info.ts";
 import { JobStore } from "./job_store.ts";
@@ -100,6 +101,7 @@ export class JobRuntime {
   readonly #viewPaths: readonly string[];
   readonly #seccomp: SeccompPrograms;
   readonly #log: (record: Record<string, unknown>) => void;
+  readonly #lock: InstanceLock;
   readonly #initPath: string;
   readonly #retention: Retention;
   readonly #maxLogBytes?: number;
@@ -118,7 +120,9 @@ export class JobRuntime {
     data: DataDir,
     driver: CgroupDriver,
     viewPaths: readonly string[],
+    lock: InstanceLock,
   ) {
+    this.#lock = lock;
     this.#data = data;
     this.#store = new JobStore(data.jobs);
     this.#policyPath = options.policyPath;
@@ -154,14 +158,22 @@ export class JobRuntime {
     }
     const data = new DataDir(options.dataDir);
     await data.prepare();
-    const driver = await openCgroupDriver({
-      name: options.cgroupName ?? "jobworker",
-      ioPaths: [data.root],
-    });
-    const runtime = new JobRuntime(options, data, driver, viewPaths);
-    await runtime.#restore();
-    await runtime.#removeStrayCgroups();
-    return runtime;
+    // One runtime per data directory: a second would adopt the first's
+    // jobs and stop them when it closed.
+    const lock = InstanceLock.take(data.lock, `data directory ${data.root}`);
+    try {
+      const driver = await openCgroupDriver({
+        name: options.cgroupName ?? "jobworker",
+        ioPaths: [data.root],
+      });
+      const runtime = new JobRuntime(options, data, driver, viewPaths, lock);
+      await runtime.#restore();
+      await runtime.#removeStrayCgroups();
+      return runtime;
+    } catch (err) {
+      lock.release();
+      throw err;
+    }
   }
 
   /** The policy in force now (the file is read anew at every call). */
@@ -355,9 +367,13 @@ export class JobRuntime {
       running.map((job) => job.stop(options.graceMs ?? DEFAULT_GRACE_MS)),
     );
     await Promise.allSettled(running.map((job) => job.done));
-    await this.#store.flush();
-    await this.#watcher.close();
-    await this.#driver.close();
+    try {
+      await this.#store.flush();
+      await this.#watcher.close();
+      await this.#driver.close();
+    } finally {
+      this.#lock.release();
+    }
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -456,6 +472,14 @@ export class JobRuntime {
       this.#releaseUid(info);
     }
     await this.#store.save(info).catch(() => {});
+    if (info.state === "lost") {
+      this.#log({
+        msg: "job lost",
+        job: info.id,
+        owner: info.owner,
+        error: info.error,
+      });
+    }
     await this.#sweep();
   }
 
@@ -479,7 +503,9 @@ export class JobRuntime {
       })),
     );
     for (const id of pickExpired(jobs, this.#retention, Date.now())) {
+      const owner = this.#jobs.get(id)?.owner;
       await this.#forget(id);
+      this.#log({ msg: "retention removed job", job: id, owner });
     }
   }
 
@@ -521,6 +547,7 @@ export class JobRuntime {
         continue;
       }
       await this.#readopt(info);
+      this.#log({ msg: "job re-adopted", job: info.id, owner: info.owner });
     }
   }
 

@@ -256,10 +256,12 @@ Deno.test("remove deletes a finished job and its output; a running one is refuse
 Deno.test("retention removes finished jobs past their age and beyond the size budget, oldest first", async () => {
   await withDataDir(async (dataDir, cgroupName) => {
     // By size: three finished jobs of 100 KiB each under a 250 KiB budget keep the newest two.
+    const records: Record<string, unknown>[] = [];
     const bySize = await JobRuntime.open({
       dataDir,
       cgroupName,
       retention: { maxBytes: 250 * 1024 },
+      log: (record) => records.push(record),
     });
     const ids: string[] = [];
     try {
@@ -273,6 +275,10 @@ Deno.test("retention removes finished jobs past their age and beyond the size bu
         ids.push(job.id);
       }
       deepEqual(bySize.list().map((j) => j.id), ids.slice(1));
+      // Deleting a user's job and its output is logged.
+      deepEqual(records, [
+        { msg: "retention removed job", job: ids[0], owner: "t" },
+      ]);
     } finally {
       await bySize.close();
     }

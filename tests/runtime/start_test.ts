@@ -270,3 +270,24 @@ Deno.test("a launcher that cannot run fails the start without naming the server'
     deepEqual(await findCgroups(cgroupName), []);
   }
 });
+
+Deno.test("one runtime per data directory: a second is refused while the first runs", async () => {
+  const { dataDir, cgroupName } = await freshTestDir("jw-test-");
+  const first = await JobRuntime.open({ dataDir, cgroupName });
+  try {
+    await rejects(
+      JobRuntime.open({ dataDir, cgroupName: `${cgroupName}-2` }),
+      hasCode(
+        "failed_precondition",
+        new RegExp(`^data directory ${dataDir} is in use by pid ${Deno.pid}$`),
+      ),
+    );
+    deepEqual(await findCgroups(`${cgroupName}-2`), [], "nothing was made");
+  } finally {
+    await first.close({ graceMs: 0 });
+  }
+  const second = await JobRuntime.open({ dataDir, cgroupName });
+  await second.close({ graceMs: 0 });
+  await Deno.remove(dataDir, { recursive: true });
+  deepEqual(await findCgroups(cgroupName), []);
+});
