@@ -104,6 +104,8 @@ async function main(): Promise<number> {
       `127.0.0.1:${port}`,
       "--data-dir",
       join(root, "data"),
+      // The demo's data directory goes with it: so do its jobs.
+      "--stop-jobs-on-exit",
     ],
     stdin: "null",
     stdout: "null",

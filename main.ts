@@ -42,8 +42,10 @@ Flags:
   --job-user USER      run every job as this one account instead: a user name or UID:GID
   --job-paths LIST     host paths jobs see, read-only, comma-separated
                        (default: those of /bin,/etc,/lib,/lib32,/lib64,/libx32,/sbin,/usr that exist)
-  --grace DURATION     on SIGTERM/SIGINT, time running jobs get before SIGKILL: seconds or
-                       e.g. 5s, 1m30s (default 10)
+  --stop-jobs-on-exit  on SIGTERM/SIGINT, stop running jobs (default: leave them running
+                       under their launchers for the next server, which re-adopts them)
+  --grace DURATION     with --stop-jobs-on-exit, time running jobs get before SIGKILL:
+                       seconds or e.g. 5s, 1m30s (default 10)
   --retain-hours N     remove finished jobs and their output N hours after they ended (default: keep)
   --retain-bytes SIZE  remove the oldest finished jobs while all output exceeds SIZE, e.g. 10G (default: keep)
   --max-log-bytes SIZE keep at most about SIZE of each stream of a job; older output is dropped (default: all)
@@ -121,6 +123,7 @@ async function main(args: string[], log: LogSink): Promise<number> {
       "retain-bytes": { type: "string" },
       "max-log-bytes": { type: "string" },
       instance: { type: "string" },
+      "stop-jobs-on-exit": { type: "boolean" },
       version: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
@@ -194,7 +197,8 @@ async function main(args: string[], log: LogSink): Promise<number> {
   const stopped = new Promise<void>((resolve) => {
     const onSignal = (signal: Deno.Signal) => () => {
       log({ msg: "signal", signal });
-      server.close({ graceMs }).then(resolve);
+      server.close({ graceMs, keepJobs: !flags["stop-jobs-on-exit"] })
+        .then(resolve);
     };
     for (const signal of ["SIGTERM", "SIGINT"] as const) {
       Deno.addSignalListener(signal, onSignal(signal));

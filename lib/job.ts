@@ -28,6 +28,7 @@ export class Job {
   readonly #log: OutputLog;
   #cgroup: CgroupManager | null;
   #stopping: Promise<JobInfo> | null = null;
+  #detached = false;
 
   /**
    * A job that is running (`exit` given) or already over (`exit` null, `info`
@@ -105,6 +106,17 @@ export class Job {
     return this.#stopping;
   }
 
+  /**
+   * Leaves the job to whoever serves the data directory next (a server
+   * exiting without stopping its jobs): how it ends is no longer this
+   * object's business, so it touches neither the job's cgroup nor its
+   * record when its launcher reports. Its launcher goes on and writes the
+   * final report to its status file, as after a crash.
+   */
+  detach(): void {
+    this.#detached = true;
+  }
+
   /** A fresh reader over the job's output (see {@link openFollower}). */
   output(options?: OutputOptions): ReadableStream<OutputChunk> {
     return openFollower(this.#log, options);
@@ -133,6 +145,7 @@ export class Job {
     } catch (err) {
       info.error = err instanceof Error ? err.message : String(err);
     }
+    if (this.#detached) return this.info();
     const cgroup = this.#cgroup;
     if (cgroup) {
       // Whatever is left (a lost job) goes with the cgroup.

@@ -108,6 +108,8 @@ export class JobRuntime {
   readonly #driver: CgroupDriver;
   readonly #watcher: LogWatcher;
   readonly #jobs = new Map<string, Job>();
+  /** Starts under way, which close() waits for. */
+  readonly #inFlight = new Set<Promise<Job>>();
   /** Ids of jobs between their cgroup's creation and their admission. */
   readonly #launching = new Set<string>();
   /** Per owner, the limits of their starts under way (for quotas). */
@@ -191,6 +193,16 @@ export class JobRuntime {
    */
   async start(spec: JobSpec, options: StartOptions = {}): Promise<Job> {
     this.#assertOpen();
+    const started = this.#start(spec, options);
+    this.#inFlight.add(started);
+    try {
+      return await started;
+    } finally {
+      this.#inFlight.delete(started);
+    }
+  }
+
+  async #start(spec: JobSpec, options: StartOptions): Promise<Job> {
     const policy = await this.policy();
     const clean = validateSpec(spec, policy.requests);
     if (clean.limits && !options.customLimits) {
@@ -357,16 +369,29 @@ export class JobRuntime {
     return info;
   }
 
-  /** Stops running jobs (SIGTERM, then kill after `graceMs`) and releases everything. */
-  async close(options: { graceMs?: number } = {}): Promise<void> {
+  /**
+   * Refuses new starts, lets the starts under way finish, then stops the
+   * running jobs (SIGTERM, then kill after `graceMs`) and releases
+   * everything. With `keepJobs`, the running jobs are left to run under
+   * their launchers instead, for the next runtime on this data directory to
+   * re-adopt (a server's restart or upgrade need not cost users their jobs).
+   */
+  async close(
+    options: { graceMs?: number; keepJobs?: boolean } = {},
+  ): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     clearInterval(this.#sweeper);
+    await Promise.allSettled([...this.#inFlight]);
     const running = this.list().filter((job) => job.info().state === "running");
-    await Promise.allSettled(
-      running.map((job) => job.stop(options.graceMs ?? DEFAULT_GRACE_MS)),
-    );
-    await Promise.allSettled(running.map((job) => job.done));
+    if (options.keepJobs) {
+      for (const job of running) job.detach();
+    } else {
+      await Promise.allSettled(
+        running.map((job) => job.stop(options.graceMs ?? DEFAULT_GRACE_MS)),
+      );
+      await Promise.allSettled(running.map((job) => job.done));
+    }
     try {
       await this.#store.flush();
       await this.#watcher.close();

@@ -61,6 +61,11 @@ const MAX_STREAMS_PER_CONNECTION = 1000;
 export interface CloseOptions {
   /** Grace of running jobs between SIGTERM and SIGKILL. */
   graceMs?: number;
+  /**
+   * Leave running jobs running for the next server to re-adopt (their
+   * followers' streams are cut after `drainMs`), instead of stopping them.
+   */
+  keepJobs?: boolean;
   /** How long in-flight calls may take once the jobs are over. */
   drainMs?: number;
   /**
@@ -155,14 +160,23 @@ export async function startServer(options: ServerOptions): Promise<JobServer> {
 
   let closing: Promise<void> | undefined;
   const close = async (
-    { graceMs = DEFAULT_GRACE_MS, drainMs = 5_000, abortConnections = false }:
-      CloseOptions = {},
+    {
+      graceMs = DEFAULT_GRACE_MS,
+      keepJobs = false,
+      drainMs = keepJobs ? 1_000 : 5_000,
+      abortConnections = false,
+    }: CloseOptions = {},
   ) => {
-    log({ msg: "shutting down" });
+    log({ msg: "shutting down", keepJobs });
     health.shutdown();
     // Jobs first: their followers' Logs streams then end normally, before
-    // the server sends GOAWAY.
-    await options.runtime.close({ graceMs });
+    // the server sends GOAWAY. Kept jobs' streams are cut after drainMs.
+    const running = options.runtime.list()
+      .filter((job) => job.info().state === "running").length;
+    await options.runtime.close({ graceMs, keepJobs });
+    if (keepJobs && running) {
+      log({ msg: "left running jobs to the next server", jobs: running });
+    }
     if (abortConnections) {
       for (const socket of connections) socket.destroy();
     }

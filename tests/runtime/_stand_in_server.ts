@@ -5,7 +5,8 @@
 //
 //   start <dataDir> <cgroupName> <scripts>   starts the jobs named in the JSON
 //       object name -> shell script, prints their ids as one JSON line
-//       (name -> id), then waits to be killed
+//       (name -> id), then waits to be killed; SIGTERM closes the runtime
+//       leaving the jobs running (as main.ts does) and exits 0
 //   check <dataDir> <cgroupName> <stop>      prints a JSON report (below) of
 //       every job it found: the jobs whose ids the JSON array `stop` names are
 //       stopped, the others followed to their end; then closes the runtime
@@ -44,6 +45,10 @@ if (mode === "start") {
     });
     ids[name] = job.id;
   }
+  Deno.addSignalListener("SIGTERM", async () => {
+    await runtime.close({ keepJobs: true });
+    Deno.exit(0);
+  });
   console.log(JSON.stringify(ids));
   await new Promise(() => {});
 } else if (mode === "check") {

@@ -13,10 +13,15 @@ const STAND_IN = new URL("./_stand_in_server.ts", import.meta.url).pathname;
  */
 interface ServerDir {
   dataDir: string;
-  /** Starts jobs in a server, waits for `waitFor`, then kills the server with SIGKILL. */
+  /**
+   * Starts jobs in a server, waits for `waitFor`, then ends the server with
+   * `signal`: SIGKILL (a crash, the default) or SIGTERM (a clean exit that
+   * leaves the jobs running).
+   */
   startThenCrash(
     scripts: Record<string, string>,
     waitFor?: () => Promise<void>,
+    signal?: "SIGKILL" | "SIGTERM",
   ): Promise<Record<string, string>>;
   /** Opens the data directory in a new server; see `check` in the stand-in. */
   check(stop?: string[]): Promise<CheckReport>;
@@ -49,7 +54,11 @@ async function withServerDir(fn: (dir: ServerDir) => Promise<void>) {
   try {
     await fn({
       dataDir,
-      async startThenCrash(scripts, waitFor = async () => {}) {
+      async startThenCrash(
+        scripts,
+        waitFor = async () => {},
+        signal = "SIGKILL",
+      ) {
         const child = server("start", JSON.stringify(scripts)).spawn();
         const reader = child.stdout.pipeThrough(new TextDecoderStream())
           .getReader();
@@ -65,8 +74,11 @@ async function withServerDir(fn: (dir: ServerDir) => Promise<void>) {
         }
         const ids = JSON.parse(text);
         await waitFor();
-        child.kill("SIGKILL");
-        await child.status;
+        child.kill(signal);
+        const status = await child.status;
+        if (signal === "SIGTERM" && !status.success) {
+          throw new Error(`the start server exited ${status.code} on SIGTERM`);
+        }
         await reader.cancel();
         return ids;
       },
@@ -181,6 +193,26 @@ Deno.test("after a kill -9 of the server, every job is back: finished, still run
       [again[ids.finished].stdout, again[ids.finished].stderr],
       ["done\n", "warn\n"],
     );
+  });
+});
+
+Deno.test("a server's clean exit (SIGTERM) leaves running jobs running; the next one follows them to their end", async () => {
+  await withServerDir(async (server) => {
+    const ids = await server.startThenCrash(
+      {
+        writer:
+          "echo first; i=0; while [ $i -lt 20 ]; do sleep 0.05; i=$((i+1)); done; echo last; exit 7",
+        done: "echo quick",
+      },
+      async () => await new Promise((r) => setTimeout(r, 200)),
+      "SIGTERM",
+    );
+    const report = await server.check();
+    const writer = report[ids.writer];
+    deepEqual(writer.stateAtOpen, "running", "it outlived the server");
+    deepEqual(writer.stdout, "first\nlast\n");
+    deepEqual([writer.end.state, writer.end.exitCode], ["exited", 7]);
+    deepEqual(report[ids.done].stdout, "quick\n");
   });
 });
 

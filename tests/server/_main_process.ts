@@ -39,18 +39,32 @@ export interface MainProcess {
   certs: string;
   ca: string;
   pem(name: string): Promise<{ cert: string; key: string }>;
+  /** What a second server on the same data directory needs (see `after`). */
+  readonly shared: { root: string; cgroup: OwnCgroup; instance: string };
   [Symbol.asyncDispose](): Promise<void>;
 }
 
-/** Starts main.ts with fresh dev certificates and data directory. */
+/**
+ * Starts main.ts with fresh dev certificates and data directory, or, with
+ * `after`, on the data directory, certificates, cgroup and instance of an
+ * earlier server (started where a service manager would restart it; the
+ * earlier one's disposal removes them).
+ */
 export async function spawnMain(
-  options: { openFiles?: number } = {},
+  options: {
+    openFiles?: number;
+    keepJobs?: boolean;
+    after?: MainProcess;
+  } = {},
 ): Promise<MainProcess> {
-  const root = await Deno.makeTempDir({ prefix: "jobworker-main-test-" });
-  await Deno.chmod(root, 0o711);
+  const shared = options.after?.shared ?? {
+    root: await Deno.makeTempDir({ prefix: "jobworker-main-test-" }),
+    // The server owns its cgroup (on cgroup v2 it refuses to share the test's).
+    cgroup: await OwnCgroup.create(),
+    instance: `jwmain-${crypto.randomUUID().slice(0, 8)}`,
+  };
+  const { root, cgroup, instance } = shared;
   const certs = join(root, "certs");
-  // The server owns its cgroup (on cgroup v2 it refuses to share the test's).
-  const cgroup = await OwnCgroup.create();
   let child: Deno.ChildProcess | undefined;
   const dispose = async () => {
     try {
@@ -59,6 +73,7 @@ export async function spawnMain(
       // already gone
     }
     await child?.status;
+    if (options.after) return;
     await cgroup[Symbol.asyncDispose]();
     await Deno.remove(root, { recursive: true }).catch(() => {});
   };
@@ -75,6 +90,10 @@ export async function spawnMain(
       `--key=${join(certs, "server.key")}`,
       `--data-dir=${join(root, "data")}`,
       "--grace=1",
+      `--instance=${instance}`,
+      // Tests end their servers with SIGTERM: their jobs go too, unless a
+      // test wants them left for the next server.
+      ...(options.keepJobs ? [] : ["--stop-jobs-on-exit"]),
     ];
     // prlimit (util-linux) sets soft and hard limit, as a service manager would.
     const command = options.openFiles
@@ -84,7 +103,7 @@ export async function spawnMain(
       args: command.slice(1),
       stdout: "null",
       stderr: "piped",
-    }).spawn();
+    }, options.after ? `${instance}-server` : undefined).spawn();
     const lines = splitLines(child.stderr);
     const port = await waitListening(lines);
     return {
@@ -97,6 +116,7 @@ export async function spawnMain(
         cert: await Deno.readTextFile(join(certs, `${name}.pem`)),
         key: await Deno.readTextFile(join(certs, `${name}.key`)),
       }),
+      shared,
       [Symbol.asyncDispose]: dispose,
     };
   } catch (err) {

@@ -173,3 +173,50 @@ Deno.test("main.ts holds a bounded part of a fast follower's output in memory", 
     admin.close();
   }
 });
+
+Deno.test("SIGTERM leaves running jobs to the next server: main.ts exits 0, the job goes on, the next main.ts reports how it ended", async () => {
+  await using first = await spawnMain({ keepJobs: true });
+  const alice = connect(
+    `localhost:${first.port}`,
+    first.ca,
+    await first.pem("alice"),
+  );
+  let jobId: string;
+  try {
+    const { job } = await alice.call("start", {
+      command: "sh",
+      args: ["-c", "echo before; sleep 2; echo after; exit 7"],
+    });
+    jobId = job!.id;
+  } finally {
+    alice.close();
+  }
+  first.child.kill("SIGTERM");
+  assert.equal((await first.child.status).code, 0);
+  const records: { msg: string; jobs?: number }[] = [];
+  for await (const line of { [Symbol.asyncIterator]: () => first.lines }) {
+    records.push(JSON.parse(line));
+  }
+  assert.ok(
+    records.some((r) =>
+      r.msg === "left running jobs to the next server" && r.jobs === 1
+    ),
+    JSON.stringify(records),
+  );
+
+  await using second = await spawnMain({ after: first });
+  const again = connect(
+    `localhost:${second.port}`,
+    second.ca,
+    await second.pem("alice"),
+  );
+  try {
+    // Followed from its first byte to its end, by a server that did not start it.
+    const output = await again.readLogs({ jobId, follow: true });
+    assert.equal(new TextDecoder().decode(output), "before\nafter\n");
+    const { job } = await again.call("status", { jobId });
+    assert.equal(job!.exitCode, 7);
+  } finally {
+    again.close();
+  }
+});
