@@ -47,7 +47,9 @@ Flags:
   --grace DURATION     with --stop-jobs-on-exit, time running jobs get before SIGKILL:
                        seconds or e.g. 5s, 1m30s (default 10)
   --retain-hours N     remove finished jobs and their output N hours after they ended (default: keep)
-  --retain-bytes SIZE  remove the oldest finished jobs while all output exceeds SIZE, e.g. 10G (default: keep)
+  --retain-bytes SIZE  while all output exceeds SIZE (e.g. 10G), remove finished jobs: the oldest
+                       of the user whose jobs take the most disk first (default: keep)
+  --retain-jobs N      keep each user's N newest finished jobs, remove older ones (default: all)
   --max-log-bytes SIZE keep at most about SIZE of each stream of a job; older output is dropped (default: all)
   --instance NAME      name of this server's job cgroups (default: jobworker for the default
                        data directory, else jobworker-<hash of the data directory>)
@@ -92,8 +94,19 @@ async function parseJobUser(
   throw new Error(`--job-user: no user "${text}" in /etc/passwd`);
 }
 
-function parseRetention(hours?: string, bytes?: string): Retention {
+function parseRetention(
+  hours?: string,
+  bytes?: string,
+  jobs?: string,
+): Retention {
   const retention: Retention = {};
+  if (jobs !== undefined) {
+    const n = Number(jobs);
+    if (!Number.isSafeInteger(n) || n < 0) {
+      throw new Error(`--retain-jobs: not a number of jobs: ${jobs}`);
+    }
+    retention.maxJobsPerOwner = n;
+  }
   if (hours !== undefined) {
     const h = Number(hours);
     if (!Number.isFinite(h) || h < 0) {
@@ -121,6 +134,7 @@ async function main(args: string[], log: LogSink): Promise<number> {
       grace: { type: "string", default: "10" },
       "retain-hours": { type: "string" },
       "retain-bytes": { type: "string" },
+      "retain-jobs": { type: "string" },
       "max-log-bytes": { type: "string" },
       instance: { type: "string" },
       "stop-jobs-on-exit": { type: "boolean" },
@@ -150,6 +164,7 @@ async function main(args: string[], log: LogSink): Promise<number> {
   const retention = parseRetention(
     flags["retain-hours"],
     flags["retain-bytes"],
+    flags["retain-jobs"],
   );
   const tls = await readTlsFiles({
     ca: flags.ca,

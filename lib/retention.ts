@@ -4,14 +4,26 @@ import type { JobInfo } from "./job_info.ts";
 export interface Retention {
   /** Finished jobs older than this (since they ended) are removed. */
   maxAgeMs?: number;
-  /** When all jobs' output exceeds this, finished jobs go, oldest first. */
+  /**
+   * When all jobs' output exceeds this, finished jobs go: always the oldest
+   * of the owner whose jobs take the most, so that one user's output never
+   * costs another user theirs while the first still has some.
+   */
   maxBytes?: number;
+  /** Each owner's finished jobs beyond this many go, oldest first. */
+  maxJobsPerOwner?: number;
 }
 
 /**
  * Picks the finished jobs to remove under `retention`: those past the age,
- * then the oldest until the total output fits. Running jobs are never picked
- * (they still count toward the total).
+ * those beyond each owner's count, then, while the total output is over the
+ * budget, the oldest of whoever takes the most. Running jobs are never
+ * picked (they still count toward the totals).
+ *
+ * @example
+ * ```ts
+ * for (const id of pickExpired(jobs, { maxBytes: 10 * 2 ** 30 }, Date.now())) remove(id);
+ * ```
  */
 export function pickExpired(
   jobs: readonly { info: JobInfo; bytes: number }[],
@@ -27,19 +39,55 @@ export function pickExpired(
       if (now - ended(job.info) > retention.maxAgeMs) picked.add(job.info.id);
     }
   }
+  if (retention.maxJobsPerOwner !== undefined) {
+    for (const own of byOwner(finished).values()) {
+      const kept = own.filter((job) => !picked.has(job.info.id));
+      const over = kept.length - retention.maxJobsPerOwner;
+      for (const job of kept.slice(0, Math.max(0, over))) {
+        picked.add(job.info.id);
+      }
+    }
+  }
   if (retention.maxBytes !== undefined) {
-    let total = jobs.reduce(
-      (sum, job) => picked.has(job.info.id) ? sum : sum + job.bytes,
-      0,
-    );
-    for (const job of finished) {
-      if (total <= retention.maxBytes) break;
-      if (picked.has(job.info.id)) continue;
+    const left = jobs.filter((job) => !picked.has(job.info.id));
+    let total = left.reduce((sum, job) => sum + job.bytes, 0);
+    const usage = new Map<string, number>();
+    for (const job of left) {
+      usage.set(job.info.owner, (usage.get(job.info.owner) ?? 0) + job.bytes);
+    }
+    const queues = byOwner(finished.filter((job) => !picked.has(job.info.id)));
+    while (total > retention.maxBytes) {
+      // The owner whose jobs take the most and who has a finished one left.
+      let heaviest: string | undefined;
+      for (const [owner, queue] of queues) {
+        if (!queue.length) continue;
+        if (
+          heaviest === undefined || usage.get(owner)! > usage.get(heaviest)!
+        ) {
+          heaviest = owner;
+        }
+      }
+      if (heaviest === undefined) break;
+      const job = queues.get(heaviest)!.shift()!;
       picked.add(job.info.id);
       total -= job.bytes;
+      usage.set(heaviest, usage.get(heaviest)! - job.bytes);
     }
   }
   return [...picked];
+}
+
+/** Jobs by owner, keeping their order. */
+function byOwner<T extends { info: JobInfo }>(
+  jobs: readonly T[],
+): Map<string, T[]> {
+  const owners = new Map<string, T[]>();
+  for (const job of jobs) {
+    const list = owners.get(job.info.owner) ?? [];
+    list.push(job);
+    owners.set(job.info.owner, list);
+  }
+  return owners;
 }
 
 function ended(info: JobInfo): number {

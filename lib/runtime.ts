@@ -519,7 +519,8 @@ export class JobRuntime {
   async #sweep(): Promise<void> {
     if (
       this.#retention.maxAgeMs === undefined &&
-      this.#retention.maxBytes === undefined
+      this.#retention.maxBytes === undefined &&
+      this.#retention.maxJobsPerOwner === undefined
     ) return;
     const jobs = await Promise.all(
       this.list().map(async (job) => ({
