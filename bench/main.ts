@@ -17,6 +17,7 @@ import type { BenchContext, Benchmark, Section } from "./_report.ts";
 import { resultsMarkdown } from "./_results_md.ts";
 import { cliStart } from "./cli_start.ts";
 import { grpcLogs } from "./grpc_logs.ts";
+import { flood } from "./flood.ts";
 import { manyJobs } from "./many_jobs.ts";
 import { manyReaders } from "./many_readers.ts";
 import { outputWriting } from "./output_writing.ts";
@@ -32,6 +33,7 @@ const BENCHMARKS: { id: string; run: Benchmark; budget: number }[] = [
   { id: "grpc_logs", run: grpcLogs, budget: 150 },
   { id: "cli_start", run: cliStart, budget: 75 },
   { id: "many_jobs", run: manyJobs, budget: 100 },
+  { id: "flood", run: flood, budget: 60 },
 ];
 
 const HERE = new URL(".", import.meta.url).pathname;
