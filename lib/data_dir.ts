@@ -12,7 +12,8 @@ import type { OutputFiles } from "./output_log.ts";
  *   mount namespace (so the host never sees those mounts);
  * - `seccomp/`: the jobs' compiled seccomp filters;
  * - `corrupt/`: job records that could not be read back, moved aside;
- * - `lock`: held by the one runtime serving the directory (its PID inside).
+ * - `lock`: held by the one runtime serving the directory (its PID inside);
+ * - `records.reserve`: disk space kept for job records (see DiskReserve).
  * Only root can enter any of it: jobs reach their directory through the
  * bind, not through the host's path.
  */
@@ -26,6 +27,8 @@ export class DataDir {
   readonly corrupt: string;
   /** Held (flock) by the runtime that serves this directory. */
   readonly lock: string;
+  /** Allocated space kept for job records when the disk is full. */
+  readonly reserve: string;
 
   constructor(root: string) {
     this.root = root.replace(/\/+$/, "") || "/";
@@ -36,6 +39,7 @@ export class DataDir {
     this.seccomp = `${this.root}/seccomp`;
     this.corrupt = `${this.root}/corrupt`;
     this.lock = `${this.root}/lock`;
+    this.reserve = `${this.root}/records.reserve`;
   }
 
   /** Creates the directories (root only). */

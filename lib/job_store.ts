@@ -1,4 +1,5 @@
 import type { JobInfo } from "./job_info.ts";
+import type { DiskReserve } from "./disk_reserve.ts";
 import { BadRecord, MAX_RECORD_BYTES, parseRecord } from "./job_record.ts";
 
 /**
@@ -13,9 +14,21 @@ export class JobStore {
   readonly dir: string;
   /** The last save asked for, per job, until it has landed. */
   readonly #pending = new Map<string, Promise<void>>();
+  readonly #reserve?: DiskReserve;
+  readonly #onReserveUsed: () => void;
 
-  constructor(dir: string) {
+  /**
+   * With `reserve`, a save that fails for want of space gives the reserve
+   * up and tries once more (and `onReserveUsed` is told).
+   */
+  constructor(
+    dir: string,
+    reserve?: DiskReserve,
+    onReserveUsed: () => void = () => {},
+  ) {
     this.dir = dir;
+    this.#reserve = reserve;
+    this.#onReserveUsed = onReserveUsed;
   }
 
   /** Directory of one job's state. */
@@ -47,6 +60,21 @@ export class JobStore {
   }
 
   async #write(id: string, text: string): Promise<void> {
+    try {
+      await this.#writeOnce(id, text);
+    } catch (err) {
+      const code = (err as { code?: string })?.code;
+      if (
+        (code !== "ENOSPC" && code !== "EDQUOT") || !this.#reserve?.release()
+      ) {
+        throw err;
+      }
+      this.#onReserveUsed();
+      await this.#writeOnce(id, text);
+    }
+  }
+
+  async #writeOnce(id: string, text: string): Promise<void> {
     const path = `${this.jobDir(id)}/meta.json`;
     const tmp = `${path}.tmp`;
     const file = await Deno.open(tmp, {

@@ -4,6 +4,7 @@ import { openCgroupDriver } from "./cgroup/detect.ts";
 import { DataDir, storageError } from "./data_dir.ts";
 import { JobError } from "./errors.ts";
 import { DEFAULT_GRACE_MS, Job } from "./job.ts";
+import { DiskReserve } from "./disk_reserve.ts";
 import { InstanceLock } from "./instance_lock.ts";
 import { isJobId, newJobId, parseJobId } from "./job_id.ts";
 import type { JobInfo, JobSpec } from "./job_info.ts";
@@ -59,7 +60,14 @@ export interface RuntimeOptions {
   maxLogBytes?: number;
   /** Where the runtime tells what it did on its own (records moved aside, …). */
   log?: (record: Record<string, unknown>) => void;
+  /**
+   * Disk space kept aside for job records, so that a job's final state can
+   * be saved when the disk is full (default 1 MiB).
+   */
+  recordReserveBytes?: number;
 }
+
+const DEFAULT_RECORD_RESERVE = 1024 * 1024;
 
 /** How {@link JobRuntime.start} may treat the request. */
 export interface StartOptions {
@@ -102,6 +110,7 @@ export class JobRuntime {
   readonly #seccomp: SeccompPrograms;
   readonly #log: (record: Record<string, unknown>) => void;
   readonly #lock: InstanceLock;
+  readonly #reserve: DiskReserve;
   readonly #initPath: string;
   readonly #retention: Retention;
   readonly #maxLogBytes?: number;
@@ -126,7 +135,15 @@ export class JobRuntime {
   ) {
     this.#lock = lock;
     this.#data = data;
-    this.#store = new JobStore(data.jobs);
+    this.#reserve = new DiskReserve(
+      data.reserve,
+      options.recordReserveBytes ?? DEFAULT_RECORD_RESERVE,
+    );
+    this.#store = new JobStore(data.jobs, this.#reserve, () =>
+      this.#log({
+        msg:
+          "data directory full: a job record was saved in the space kept for records",
+      }));
     this.#policyPath = options.policyPath;
     this.#jobUser = options.jobUser;
     this.#uids = options.jobUser
@@ -141,6 +158,7 @@ export class JobRuntime {
     this.#driver = driver;
     this.#watcher = new LogWatcher(data.logs);
     this.#sweeper = setInterval(() => {
+      this.#refillReserve();
       this.#sweep();
       this.#removeStrayCgroups();
     }, SWEEP_MS);
@@ -169,6 +187,7 @@ export class JobRuntime {
         ioPaths: [data.root],
       });
       const runtime = new JobRuntime(options, data, driver, viewPaths, lock);
+      runtime.#refillReserve();
       await runtime.#restore();
       await runtime.#removeStrayCgroups();
       return runtime;
@@ -215,7 +234,7 @@ export class JobRuntime {
     const seccompProgram = await this.#seccomp.program(policy.seccomp);
     this.#assertOpen();
     const quota = options.quota && policy.quotas[options.quota];
-    const done = this.#reserve(clean.owner, limits, quota);
+    const done = this.#holdQuota(clean.owner, limits, quota);
     const id = this.#freshId();
     this.#launching.add(id);
     try {
@@ -231,7 +250,7 @@ export class JobRuntime {
    * done, with no await in between: concurrent starts of one owner cannot
    * overshoot it. Returns what ends the reservation.
    */
-  #reserve(owner: string, limits: Limits, quota?: Quota): () => void {
+  #holdQuota(owner: string, limits: Limits, quota?: Quota): () => void {
     const starting = this.#starting.get(owner) ?? [];
     if (quota) {
       const running = this.list(owner)
@@ -513,6 +532,16 @@ export class JobRuntime {
     this.#watcher.delete(id);
     await this.#data.removeJob(id);
     await this.#store.remove(id);
+  }
+
+  /** Takes the records' reserve again when it was used and there is room. */
+  #refillReserve(): void {
+    if (!this.#reserve.fill()) {
+      this.#log({
+        msg: "no room for the space kept for job records",
+        bytes: this.#reserve.bytes,
+      });
+    }
   }
 
   /** Applies retention: removes finished jobs past their age or beyond the size budget. */

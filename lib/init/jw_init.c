@@ -360,6 +360,14 @@ static void __attribute__((noreturn)) run_init(const struct config *c) {
 }
 
 /* Reporter side. */
+/* Writes `line` and a newline to `fd` at `offset`; 0 on success. */
+static int put_line(int fd, const char *line, off_t offset) {
+  char buf[700];
+  int n = snprintf(buf, sizeof(buf), "%s\n", line);
+  if (n < 0 || (size_t)n >= sizeof(buf)) return -1;
+  return pwrite(fd, buf, (size_t)n, offset) == n && ftruncate(fd, n) == 0 && fsync(fd) == 0 ? 0 : -1;
+}
+
 static void announce(const struct config *c, const char *line) {
   printf("%s\n", line);
   fflush(stdout);
@@ -367,10 +375,19 @@ static void announce(const struct config *c, const char *line) {
   char tmp[4096];
   snprintf(tmp, sizeof(tmp), "%s.tmp", c->status_path);
   int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+  if (fd >= 0) {
+    int ok = put_line(fd, line, 0) == 0;
+    close(fd);
+    if (ok && rename(tmp, c->status_path) == 0) return;
+    unlink(tmp);
+  }
+  /* A full disk has no block for a new file, but the status file has the
+   * one its first report took: the final report overwrites it in place, so
+   * that a job that ended while the disk was full is not taken for lost. */
+  fd = open(c->status_path, O_WRONLY | O_CLOEXEC);
   if (fd < 0) return;
-  int ok = write(fd, line, strlen(line)) >= 0 && write(fd, "\n", 1) == 1 && fsync(fd) == 0;
+  if (put_line(fd, line, 0) < 0) { /* nothing better left to do */ }
   close(fd);
-  if (ok) rename(tmp, c->status_path);
 }
 
 static void parent_fail(const struct config *c, const char *what) {
