@@ -45,6 +45,8 @@ export interface JobInfo {
   args: string[];
   /** Working directory inside the job's view (its own is `/work`). */
   dir: string;
+  /** Whose quota of the policy the job counts under (its owner's role then). */
+  quota?: "user" | "admin";
   /** The uid and gid the job runs as (absent in records of older versions). */
   uid?: number;
   gid?: number;

@@ -58,6 +58,12 @@ export function parseRecord(raw: unknown, dirName: string): JobInfo {
     stdoutDroppedBytes: count(r.stdoutDroppedBytes ?? 0, "stdoutDroppedBytes"),
     stderrDroppedBytes: count(r.stderrDroppedBytes ?? 0, "stderrDroppedBytes"),
   };
+  if (r.quota !== undefined) {
+    if (r.quota !== "user" && r.quota !== "admin") {
+      throw new BadRecord("quota is not a role");
+    }
+    info.quota = r.quota;
+  }
   if (r.uid !== undefined) info.uid = id32(r.uid, "uid");
   if (r.gid !== undefined) info.gid = id32(r.gid, "gid");
   if (r.exitCode !== undefined) info.exitCode = int(r.exitCode, "exitCode");

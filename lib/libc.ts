@@ -43,6 +43,15 @@ export function lastError(): string {
     : `errno ${errno}`;
 }
 
+/** Size in bytes of the filesystem of `path` (statvfs f_blocks × f_frsize). */
+export function totalBytes(path: string): number {
+  const buffer = new BigUint64Array(16);
+  if (libc().statvfs(cString(path), new Uint8Array(buffer.buffer)) < 0) {
+    throw new Error(`statvfs ${path}: ${lastError()}`);
+  }
+  return Number(buffer[2] * buffer[1]);
+}
+
 /** Bytes an unprivileged writer can still write on the filesystem of `path` (statvfs f_bavail × f_frsize). */
 export function freeBytes(path: string): number {
   // struct statvfs on 64-bit Linux: f_bsize, f_frsize, f_blocks, f_bfree, f_bavail, ...

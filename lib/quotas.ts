@@ -4,6 +4,13 @@ import { formatSize, type Limits, parseSize } from "./limits.ts";
 /** What the running jobs of one user may hold at once. Absent: no bound. */
 export interface Quota {
   runningJobs?: number;
+  /** Bytes of the data directory's disk the user's jobs' output may take. */
+  diskBytes?: number;
+  /**
+   * The same as a share of the data directory's filesystem (0.25 = a
+   * quarter); the smaller of the two counts when both are set.
+   */
+  diskShare?: number;
   /** Cores: the sum of the running jobs' CPU limits. */
   cpu?: number;
   /** Bytes: the sum of the running jobs' memory limits. */
@@ -17,11 +24,11 @@ export interface Quotas {
 }
 
 /**
- * The defaults protect a shared host from one user: 64 running jobs each.
- * Admins are exempt.
+ * The defaults protect a shared host from one user: 64 running jobs and a
+ * quarter of the data directory's disk each. Admins are exempt.
  */
 export function defaultQuotas(): Quotas {
-  return { user: { runningJobs: 64 }, admin: {} };
+  return { user: { runningJobs: 64, diskShare: 0.25 }, admin: {} };
 }
 
 /** The policy file's `quotas` section over the defaults; throws a plain Error. */
@@ -37,27 +44,63 @@ export function parseQuotas(raw: unknown): Quotas {
     const quota: Quota = {};
     for (const [key, n] of Object.entries(value)) {
       const where = `quotas.${role}.${key}`;
-      const number = key === "memoryBytes" && typeof n === "string"
-        ? parseSize(n)
-        : n;
+      const number =
+        (key === "memoryBytes" || key === "diskBytes") && typeof n === "string"
+          ? parseSize(n)
+          : n;
       if (typeof number !== "number" || !(number > 0)) {
         throw new Error(`${where} must be a positive number`);
       }
-      if (key === "runningJobs" || key === "memoryBytes") {
+      if (
+        key === "runningJobs" || key === "memoryBytes" || key === "diskBytes"
+      ) {
         if (!Number.isSafeInteger(number)) {
           throw new Error(`${where} must be an integer`);
         }
         quota[key] = number;
       } else if (key === "cpu") quota.cpu = number;
-      else {
+      else if (key === "diskShare") {
+        if (number > 1) throw new Error(`${where} must be at most 1`);
+        quota.diskShare = number;
+      } else {
         throw new Error(
-          `${where} is not a quota (know runningJobs, cpu, memoryBytes)`,
+          `${where} is not a quota (know runningJobs, cpu, memoryBytes, diskBytes, diskShare)`,
         );
       }
     }
     quotas[role] = quota;
   }
   return quotas;
+}
+
+/** The disk a user may take under `quota`, for a filesystem of `diskSize` bytes. */
+export function diskAllowance(
+  quota: Quota,
+  diskSize: number,
+): number | undefined {
+  const limits = [
+    quota.diskBytes,
+    quota.diskShare === undefined ? undefined : quota.diskShare * diskSize,
+  ].filter((n): n is number => n !== undefined);
+  return limits.length ? Math.floor(Math.min(...limits)) : undefined;
+}
+
+/** Throws `resource_exhausted` when `owner` already takes their allowance. */
+export function checkDiskQuota(
+  owner: string,
+  used: number,
+  allowed: number | undefined,
+): void {
+  if (allowed !== undefined && used >= allowed) {
+    throw new JobError(
+      "resource_exhausted",
+      `user ${owner} has ${
+        formatSize(used)
+      } of job output on the server (limit ${
+        formatSize(allowed)
+      }); remove some with jw rm`,
+    );
+  }
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -29,6 +29,7 @@ export function pickExpired(
   jobs: readonly { info: JobInfo; bytes: number }[],
   retention: Retention,
   now: number,
+  ownerBudgets: ReadonlyMap<string, number> = new Map(),
 ): string[] {
   const finished = jobs
     .filter((job) => job.info.state !== "running")
@@ -46,6 +47,19 @@ export function pickExpired(
       for (const job of kept.slice(0, Math.max(0, over))) {
         picked.add(job.info.id);
       }
+    }
+  }
+  // An owner over their disk quota loses their own oldest finished jobs.
+  for (const [owner, budget] of ownerBudgets) {
+    const own = jobs.filter((job) =>
+      job.info.owner === owner && !picked.has(job.info.id)
+    );
+    let used = own.reduce((sum, job) => sum + job.bytes, 0);
+    for (const job of finished) {
+      if (used <= budget) break;
+      if (job.info.owner !== owner || picked.has(job.info.id)) continue;
+      picked.add(job.info.id);
+      used -= job.bytes;
     }
   }
   if (retention.maxBytes !== undefined) {

@@ -23,7 +23,14 @@ import { OutputLog } from "./output_log.ts";
 import { loadPolicy, type Policy, resolveLimits } from "./policy.ts";
 import { pickExpired, type Retention } from "./retention.ts";
 import { SeccompPrograms } from "./seccomp_programs.ts";
-import { checkQuota, type Quota, type Quotas } from "./quotas.ts";
+import {
+  checkDiskQuota,
+  checkQuota,
+  diskAllowance,
+  type Quota,
+  type Quotas,
+} from "./quotas.ts";
+import { totalBytes } from "./libc.ts";
 import { type CleanSpec, validateSpec } from "./spec.ts";
 
 /** How a {@link JobRuntime} is set up. */
@@ -234,11 +241,24 @@ export class JobRuntime {
     const seccompProgram = await this.#seccomp.program(policy.seccomp);
     this.#assertOpen();
     const quota = options.quota && policy.quotas[options.quota];
+    if (quota) {
+      const allowed = diskAllowance(quota, totalBytes(this.#data.root));
+      if (allowed !== undefined) {
+        checkDiskQuota(clean.owner, await this.#diskUsed(clean.owner), allowed);
+      }
+    }
+    this.#assertOpen();
     const done = this.#holdQuota(clean.owner, limits, quota);
     const id = this.#freshId();
     this.#launching.add(id);
     try {
-      return await this.#launch(id, clean, limits, seccompProgram);
+      return await this.#launch(
+        id,
+        clean,
+        limits,
+        seccompProgram,
+        options.quota,
+      );
     } finally {
       this.#launching.delete(id);
       done();
@@ -272,6 +292,7 @@ export class JobRuntime {
     clean: CleanSpec,
     limits: Limits,
     seccompProgram: string,
+    quota: keyof Quotas | undefined,
   ): Promise<Job> {
     const account = this.#jobUser ?? this.#takeUid();
     const info: JobInfo = {
@@ -281,6 +302,7 @@ export class JobRuntime {
       command: clean.command,
       args: clean.args,
       dir: clean.dir ?? WORK_DIR,
+      ...(quota ? { quota } : {}),
       uid: account.uid,
       gid: account.gid,
       state: "running",
@@ -516,6 +538,7 @@ export class JobRuntime {
       this.#releaseUid(info);
     }
     await this.#store.save(info).catch(() => {});
+    const owner = info.owner;
     if (info.state === "lost") {
       this.#log({
         msg: "job lost",
@@ -524,7 +547,7 @@ export class JobRuntime {
         error: info.error,
       });
     }
-    await this.#sweep();
+    await this.#sweep(owner);
   }
 
   async #forget(id: string): Promise<void> {
@@ -545,23 +568,50 @@ export class JobRuntime {
   }
 
   /** Applies retention: removes finished jobs past their age or beyond the size budget. */
-  async #sweep(): Promise<void> {
-    if (
-      this.#retention.maxAgeMs === undefined &&
-      this.#retention.maxBytes === undefined &&
-      this.#retention.maxJobsPerOwner === undefined
-    ) return;
+  async #sweep(onlyOwner?: string): Promise<void> {
+    const global = this.#retention.maxAgeMs !== undefined ||
+      this.#retention.maxBytes !== undefined ||
+      this.#retention.maxJobsPerOwner !== undefined;
     const jobs = await Promise.all(
-      this.list().map(async (job) => ({
+      (global ? this.list() : this.list(onlyOwner)).map(async (job) => ({
         info: job.info(),
         bytes: await this.#data.outputBytes(job.id),
       })),
     );
-    for (const id of pickExpired(jobs, this.#retention, Date.now())) {
+    const budgets = await this.#diskBudgets(
+      onlyOwner === undefined
+        ? jobs.map((job) => job.info)
+        : jobs.filter((job) => job.info.owner === onlyOwner).map((j) => j.info),
+    );
+    if (!global && !budgets.size) return;
+    const retention = global ? this.#retention : {};
+    for (const id of pickExpired(jobs, retention, Date.now(), budgets)) {
       const owner = this.#jobs.get(id)?.owner;
       await this.#forget(id);
       this.#log({ msg: "retention removed job", job: id, owner });
     }
+  }
+
+  /** Each owner's disk allowance under the policy's quota for their role. */
+  async #diskBudgets(jobs: readonly JobInfo[]): Promise<Map<string, number>> {
+    const budgets = new Map<string, number>();
+    const policy = await this.policy().catch(() => undefined);
+    if (!policy) return budgets;
+    const size = totalBytes(this.#data.root);
+    for (const info of jobs) {
+      if (!info.quota || budgets.has(info.owner)) continue;
+      const allowed = diskAllowance(policy.quotas[info.quota], size);
+      if (allowed !== undefined) budgets.set(info.owner, allowed);
+    }
+    return budgets;
+  }
+
+  /** Bytes of disk `owner`'s jobs' output takes now. */
+  async #diskUsed(owner: string): Promise<number> {
+    const sizes = await Promise.all(
+      this.list(owner).map((job) => this.#data.outputBytes(job.id)),
+    );
+    return sizes.reduce((sum, n) => sum + n, 0);
   }
 
   /**

@@ -1,6 +1,7 @@
 // What one tenant's output costs the others: accounting counts the disk
 // really used, so a sparse file cannot make retention evict other jobs.
-import { deepEqual, ok } from "node:assert/strict";
+import { deepEqual, ok, rejects } from "node:assert/strict";
+import { JobError } from "../../lib/mod.ts";
 import { probePath, withRuntime } from "./_runtime.ts";
 
 Deno.test("a job's 1 TiB sparse stdout does not make retention remove other users' jobs", async () => {
@@ -49,4 +50,43 @@ Deno.test("over the output budget, retention removes the heaviest user's oldest 
       [bob, alice[1], alice[2]].sort(),
     );
   }, { retention: { maxBytes: 700 * 1024 } });
+});
+
+Deno.test("a user over their disk quota cannot start jobs, and only their own finished jobs are removed to make room", async () => {
+  await withRuntime(async (runtime) => {
+    const user = { quota: "user" as const };
+    const write = (owner: string, bytes: number, then = "") =>
+      runtime.start({
+        owner,
+        command: "sh",
+        args: ["-c", `head -c ${bytes} /dev/zero${then}`],
+      }, user);
+    const bobs = await write("bob", 200 * 1024);
+    await bobs.done;
+    const old = await write("alice", 100 * 1024);
+    await old.done;
+    // A running job of alice's takes her over her 300 KiB.
+    const big = await write("alice", 400 * 1024, "; echo; sleep 1000");
+    const reader = big.output({ streams: ["stdout"] }).getReader();
+    for (let read = 0; read <= 400 * 1024;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      read += value.data.length;
+    }
+    await reader.cancel();
+    await rejects(
+      write("alice", 1),
+      (err) =>
+        err instanceof JobError && err.code === "resource_exhausted" &&
+        /^user alice has .* of job output on the server \(limit 300K\)/.test(
+          err.message,
+        ),
+    );
+    // Bob is not held up, and when alice's job ends her own go, not his.
+    await (await write("bob", 1)).done;
+    await big.stop(0);
+    const left = runtime.list().map((job) => job.id);
+    ok(left.includes(bobs.id), "bob's job was removed for alice");
+    ok(!left.includes(old.id), "alice's oldest stayed while she was over");
+  }, { policy: { quotas: { user: { diskBytes: "300K" } } } });
 });
