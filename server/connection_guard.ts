@@ -15,6 +15,13 @@ import { tlsListeners } from "./tls.ts";
 export interface GuardOptions {
   /** Most connections open at once; beyond it new ones are closed at once. */
   maxConnections: number;
+  /**
+   * Most connections one identity (certificate CN) may have open; beyond it
+   * its new ones are closed after the handshake. Default 64.
+   */
+  maxConnectionsPerUser?: number;
+  /** The user a verified client certificate names (throws when it names none). */
+  userOf: (der: Uint8Array | undefined) => string;
   log: LogSink;
 }
 
@@ -49,7 +56,11 @@ export function guardConnections(
   let windowStart = 0;
   let logged = 0;
   let unlogged = 0;
-  const refused = (reason: string, address?: string) => {
+  const refused = (
+    reason: string,
+    address?: string,
+    msg = "tls handshake refused",
+  ) => {
     const now = Date.now();
     if (now - windowStart >= 1000) {
       windowStart = now;
@@ -61,15 +72,43 @@ export function guardConnections(
     }
     logged++;
     options.log({
-      msg: "tls handshake refused",
+      msg,
       error: reason,
       ...(address ? { client: address } : {}),
       ...(unlogged ? { alsoRefused: unlogged } : {}),
     });
     unlogged = 0;
   };
+  const perUser = new Map<string, number>();
+  const maxPerUser = options.maxConnectionsPerUser ?? 64;
   for (const listener of tlsListeners(server)) {
     listener.maxConnections = options.maxConnections;
+    // One user cannot hold the connections everyone else needs.
+    listener.prependListener("secureConnection", (socket) => {
+      let user: string;
+      try {
+        const raw = socket.getPeerCertificate()?.raw;
+        user = options.userOf(raw ? new Uint8Array(raw) : undefined);
+      } catch {
+        return; // refused by the identity check that follows
+      }
+      const open = perUser.get(user) ?? 0;
+      if (open >= maxPerUser) {
+        refused(
+          `user ${user} has ${open} connections open (limit ${maxPerUser})`,
+          socket.remoteAddress,
+          "connection refused",
+        );
+        socket.destroy();
+        return;
+      }
+      perUser.set(user, open + 1);
+      socket.once("close", () => {
+        const left = (perUser.get(user) ?? 1) - 1;
+        if (left > 0) perUser.set(user, left);
+        else perUser.delete(user);
+      });
+    });
     // Deno's tls.Server reports a failed or timed-out handshake but leaves
     // the socket open; Node's would close it.
     listener.on("tlsClientError", (err: Error, socket: TLSSocket) => {

@@ -25,7 +25,7 @@ import { Backlog } from "./backlog.ts";
 import { addService, type CallRecord } from "./grpc_adapter.ts";
 import { guardConnections } from "./connection_guard.ts";
 import { healthService } from "./health.ts";
-import { checkClientCertificate } from "./identity.ts";
+import { checkClientCertificate, identityFromCertificate } from "./identity.ts";
 import { type LogSink, silentLog } from "./log.ts";
 import { reflectionService } from "./reflection.ts";
 import { jobWorkerService } from "./service.ts";
@@ -50,6 +50,8 @@ export interface ServerOptions {
    * open-file limit with `connectionCap`).
    */
   maxConnections?: number;
+  /** Most connections one user may have open (default 64). */
+  maxConnectionsPerUser?: number;
   /** How long a client may take to finish the TLS handshake (default 10 s). */
   handshakeTimeoutMs?: number;
 }
@@ -146,6 +148,8 @@ export async function startServer(options: ServerOptions): Promise<JobServer> {
   );
   guardConnections(server, {
     maxConnections: options.maxConnections ?? 256,
+    maxConnectionsPerUser: options.maxConnectionsPerUser,
+    userOf: (der) => identityFromCertificate(der).user,
     log,
   });
   refuseAfterHandshake(server, (der) => checkClientCertificate(der));

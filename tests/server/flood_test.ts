@@ -5,6 +5,8 @@
  * and must serve again once the flood is over.
  */
 import assert from "node:assert/strict";
+import tls from "node:tls";
+import { startTestServer } from "./test_server.ts";
 import { connect } from "./client.ts";
 import { spawnMain } from "./_main_process.ts";
 
@@ -66,4 +68,51 @@ Deno.test("a connection that never finishes its TLS handshake is closed, and the
       break;
     }
   }
+});
+
+Deno.test("one user's connections are capped after the handshake; others still get in", async () => {
+  await using server = await startTestServer({ maxConnectionsPerUser: 3 });
+  const alice = await server.pem("alice");
+  const open = () =>
+    new Promise<tls.TLSSocket>((resolve, reject) => {
+      const socket = tls.connect({
+        host: "127.0.0.1",
+        port: server.port,
+        servername: "localhost",
+        ca: server.ca,
+        cert: alice.cert,
+        key: alice.key,
+        ALPNProtocols: ["h2"],
+      }, () => resolve(socket));
+      socket.on("error", reject);
+    });
+  const closed = (socket: tls.TLSSocket) =>
+    new Promise<void>((resolve) => {
+      if (socket.destroyed) resolve();
+      socket.once("close", () => resolve());
+      socket.resume();
+    });
+  const kept = [await open(), await open(), await open()];
+  const extra = await open();
+  // The server closes it (a hang guard, not a timing check).
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const verdict = await Promise.race([
+    closed(extra).then(() => "closed"),
+    new Promise((r) => {
+      timer = setTimeout(() => r("still open after 20 s"), 20_000);
+    }),
+  ]);
+  clearTimeout(timer);
+  assert.equal(verdict, "closed");
+  assert.ok(kept.every((socket) => !socket.destroyed), "the first three stay");
+  assert.ok(
+    server.logs.some((r) =>
+      r.msg === "connection refused" &&
+      /user alice has 3 connections open \(limit 3\)/.test(String(r.error))
+    ),
+  );
+  const bob = await server.client("bob");
+  assert.equal((await bob.call("whoAmI", {})).user, "bob");
+  for (const socket of kept) socket.destroy();
+  await Promise.all(kept.map(closed));
 });

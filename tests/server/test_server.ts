@@ -50,7 +50,7 @@ export interface TestServer {
  * ```
  */
 export async function startTestServer(
-  options: { policyPath?: string } = {},
+  options: { policyPath?: string; maxConnectionsPerUser?: number } = {},
 ): Promise<TestServer> {
   const root = await Deno.makeTempDir({ prefix: "jobworker-server-test-" });
   const dir = join(root, "certs");
@@ -77,6 +77,7 @@ export async function startTestServer(
       }),
       runtime,
       log: (record) => logs.push(record),
+      maxConnectionsPerUser: options.maxConnectionsPerUser,
     });
     const ca = await Deno.readTextFile(join(dir, "ca.pem"));
     const pem = async (name: string) => ({
