@@ -17,6 +17,7 @@ import {
   parseUidRange,
   type Retention,
 } from "./lib/mod.ts";
+import { warnIfExpiring } from "./server/cert_expiry.ts";
 import { type LogSink, stderrLog } from "./server/log.ts";
 import { startServer } from "./server/server.ts";
 import { connectionCap, openFileLimit } from "./server/connection_guard.ts";
@@ -157,6 +158,11 @@ async function main(args: string[], log: LogSink): Promise<number> {
   if (graceMs > MAX_GRACE_MS) {
     throw new Error(`--grace: at most 24h, got ${flags.grace}`);
   }
+  if (!/^(\[[0-9a-fA-F:.]+\]|[^:\s]+):\d{1,5}$/.test(flags.listen)) {
+    throw new Error(
+      `--listen: HOST:PORT with a port, e.g. 127.0.0.1:50051 or [::1]:50051, got "${flags.listen}"`,
+    );
+  }
   const instance = flags.instance ?? await defaultInstance(flags["data-dir"]);
   if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(instance)) {
     throw new Error(`--instance: not a cgroup name: "${instance}"`);
@@ -195,6 +201,7 @@ async function main(args: string[], log: LogSink): Promise<number> {
       ? { viewPaths: flags["job-paths"].split(",").filter(Boolean) }
       : {}),
   });
+  warnIfExpiring(tls.cert, log);
   const maxConnections = connectionCap(openFileLimit());
   const server = await startServer({
     listen: flags.listen,
