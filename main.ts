@@ -216,6 +216,32 @@ async function main(args: string[], log: LogSink): Promise<number> {
         throw err;
       },
     );
+  // SIGHUP: the TLS files and the policy again; a bad file keeps the old.
+  Deno.addSignalListener("SIGHUP", async () => {
+    try {
+      const pem = await readTlsFiles({
+        ca: flags.ca,
+        cert: flags.cert,
+        key: flags.key,
+      });
+      await server.reloadTls(pem);
+      log({ msg: "tls reloaded", cert: flags.cert });
+      warnIfExpiring(pem.cert, log);
+    } catch (err) {
+      log({
+        msg: "tls reload refused: the old certificates stay",
+        error: err instanceof Error ? err.message : String(err),
+      });
+    }
+    await runtime.policy().then(
+      () => log({ msg: "policy checked", policy: flags.policy ?? "built-in" }),
+      (err: Error) =>
+        log({
+          msg: "policy refused: starts fail until it is fixed",
+          error: (err.cause as Error | undefined)?.message ?? err.message,
+        }),
+    );
+  });
   const stopped = new Promise<void>((resolve) => {
     const onSignal = (signal: Deno.Signal) => () => {
       log({ msg: "signal", signal });

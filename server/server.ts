@@ -29,6 +29,7 @@ import { checkClientCertificate, identityFromCertificate } from "./identity.ts";
 import { type LogSink, silentLog } from "./log.ts";
 import { reflectionService } from "./reflection.ts";
 import { jobWorkerService } from "./service.ts";
+import { checkTlsFiles } from "./tls_reload.ts";
 import {
   MutualTlsCredentials,
   onSessions,
@@ -88,6 +89,12 @@ export interface JobServer {
    * `drainMs`) and closes the runtime.
    */
   close(options?: CloseOptions): Promise<void>;
+  /**
+   * Serves new connections with `pem` once it passed checkTlsFiles; open
+   * connections and jobs carry on. Throws (and changes nothing) when it did
+   * not.
+   */
+  reloadTls(pem: TlsPem): Promise<void>;
 }
 
 const SERVICES = [
@@ -139,10 +146,14 @@ export async function startServer(options: ServerOptions): Promise<JobServer> {
   addService(server, ReflectionV1, reflection.v1, { onCallEnd });
   addService(server, ReflectionV1alpha, reflection.v1alpha, { onCallEnd });
 
+  const credentials = new MutualTlsCredentials(
+    options.tls,
+    options.handshakeTimeoutMs,
+  );
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(
       options.listen,
-      new MutualTlsCredentials(options.tls, options.handshakeTimeoutMs),
+      credentials,
       (err, port) => err ? reject(err) : resolve(port),
     )
   );
@@ -201,5 +212,9 @@ export async function startServer(options: ServerOptions): Promise<JobServer> {
   return {
     port,
     close: (closeOptions) => closing ??= close(closeOptions),
+    async reloadTls(pem) {
+      await checkTlsFiles(pem);
+      credentials.reload(pem);
+    },
   };
 }

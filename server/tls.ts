@@ -54,6 +54,16 @@ export class MutualTlsCredentials extends grpc.ServerCredentials {
     );
   }
 
+  /** Serves new connections with `pem` (checked beforehand by the caller). */
+  reload(pem: TlsPem): void {
+    this.updateSecureContextOptions({
+      ca: Buffer.from(pem.ca),
+      cert: Buffer.from(pem.cert),
+      key: Buffer.from(pem.key),
+      minVersion: "TLSv1.3",
+    });
+  }
+
   _equals(other: grpc.ServerCredentials): boolean {
     return other === this;
   }

@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import * as grpc from "@grpc/grpc-js";
 import { Buffer } from "node:buffer";
 import * as tls from "node:tls";
+import { ensureDevCerts } from "../../certs/dev_certs.ts";
 import { createCa, issueCert, type Pem } from "../../certs/pki.ts";
 import { connect } from "./client.ts";
 import { startTestServer, type TestServer } from "./test_server.ts";
@@ -163,4 +164,38 @@ Deno.test("mTLS handshake", async (t) => {
   await t.step("the server still serves after all that", async () => {
     assert.equal(await whoAmICode(server, alice), grpc.status.OK);
   });
+});
+
+Deno.test("a running server takes new TLS files; bad ones are refused and the old ones keep serving", async () => {
+  await using server = await startTestServer();
+  const next = await Deno.makeTempDir({ prefix: "jw-tls-next-" });
+  try {
+    await ensureDevCerts(next);
+    const read = (name: string) => Deno.readTextFile(`${next}/${name}`);
+    const pem = {
+      ca: await read("ca.pem"),
+      cert: await read("server.pem"),
+      key: await read("server.key"),
+    };
+    const old = await server.client("alice");
+    // A key from elsewhere: refused, and the server goes on as it was.
+    await assert.rejects(
+      server.server.reloadTls({ ...pem, key: (await server.pem("alice")).key }),
+      /does not belong/,
+    );
+    assert.equal((await old.call("whoAmI", {})).user, "alice");
+    await server.server.reloadTls(pem);
+    // New connections get the new certificate: a client of the new CA gets in.
+    const fresh = connect(`localhost:${server.port}`, pem.ca, {
+      cert: await read("bob.pem"),
+      key: await read("bob.key"),
+    });
+    try {
+      assert.equal((await fresh.call("whoAmI", {})).user, "bob");
+    } finally {
+      fresh.close();
+    }
+  } finally {
+    await Deno.remove(next, { recursive: true });
+  }
 });
