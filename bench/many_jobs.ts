@@ -36,7 +36,8 @@ export async function manyJobs(
   const admin = await server.client("admin");
   const list = async () => {
     const t0 = performance.now();
-    const { jobs } = await admin.call("list", {});
+    // One page holds them all (the most a page may hold is 1000).
+    const { jobs } = await admin.call("list", { pageSize: 1000 });
     return { ms: performance.now() - t0, count: jobs.length };
   };
   // Warm up: one job and a few calls.
