@@ -97,7 +97,7 @@ export class DataDir {
 }
 
 /** Turns a storage failure into a clear error (a full or read-only data directory). */
-export function storageError(err: unknown, root: string): unknown {
+export function storageError(err: unknown): unknown {
   const code = (err as { code?: string })?.code;
   if (code === "ENOSPC" || code === "EDQUOT") {
     return new JobError(

@@ -321,7 +321,7 @@ export class JobRuntime {
     } catch (err) {
       await this.#forget(id);
       this.#releaseUid(info);
-      throw storageError(err, this.#data.root);
+      throw storageError(err);
     }
     let cgroup: CgroupManager;
     try {
