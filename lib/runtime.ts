@@ -165,9 +165,13 @@ export class JobRuntime {
     this.#driver = driver;
     this.#watcher = new LogWatcher(data.logs);
     this.#sweeper = setInterval(() => {
-      this.#refillReserve();
-      this.#sweep();
-      this.#removeStrayCgroups();
+      // Housekeeping never takes the server down: a failure is retried at
+      // the next round.
+      try {
+        this.#refillReserve();
+      } catch { /* next round */ }
+      this.#sweep().catch(() => {});
+      this.#removeStrayCgroups().catch(() => {});
     }, SWEEP_MS);
     Deno.unrefTimer(this.#sweeper);
   }
@@ -242,7 +246,7 @@ export class JobRuntime {
     this.#assertOpen();
     const quota = options.quota && policy.quotas[options.quota];
     if (quota) {
-      const allowed = diskAllowance(quota, totalBytes(this.#data.root));
+      const allowed = diskAllowance(quota, this.#diskSize());
       if (allowed !== undefined) {
         checkDiskQuota(clean.owner, await this.#diskUsed(clean.owner), allowed);
       }
@@ -547,7 +551,7 @@ export class JobRuntime {
         error: info.error,
       });
     }
-    await this.#sweep(owner);
+    await this.#sweep(owner).catch(() => {});
   }
 
   async #forget(id: string): Promise<void> {
@@ -592,12 +596,26 @@ export class JobRuntime {
     }
   }
 
+  /** Size of the data directory's filesystem; a storage error when it cannot be read. */
+  #diskSize(): number {
+    try {
+      return totalBytes(this.#data.root);
+    } catch (err) {
+      throw storageError(err);
+    }
+  }
+
   /** Each owner's disk allowance under the policy's quota for their role. */
   async #diskBudgets(jobs: readonly JobInfo[]): Promise<Map<string, number>> {
     const budgets = new Map<string, number>();
     const policy = await this.policy().catch(() => undefined);
     if (!policy) return budgets;
-    const size = totalBytes(this.#data.root);
+    let size: number;
+    try {
+      size = this.#diskSize();
+    } catch {
+      return budgets; // no filesystem to measure: nothing to enforce now
+    }
     for (const info of jobs) {
       if (!info.quota || budgets.has(info.owner)) continue;
       const allowed = diskAllowance(policy.quotas[info.quota], size);
