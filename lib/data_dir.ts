@@ -57,6 +57,8 @@ export class DataDir {
     return {
       stdout: `${this.logs}/${id}.out`,
       stderr: `${this.logs}/${id}.err`,
+      index: `${this.logs}/${id}.idx`,
+      drops: `${this.logs}/${id}.drop`,
       segments: `${this.logs}/${id}.seg`,
     };
   }

@@ -1,18 +1,25 @@
 import type { OutputChunk, OutputOptions, StreamName } from "./job_info.ts";
+import { type OutputRecord, streamStart, viewStart } from "./output_index.ts";
 import type { OutputLog } from "./output_log.ts";
 
 /** Largest chunk a follower reads at once. */
 const CHUNK = 128 * 1024;
+/** Records a follower takes from the log at once. */
+const BATCH = 64;
+/** Bytes read at once when looking backwards for line ends (tail). */
+const TAIL_BLOCK = 64 * 1024;
 
 /**
  * Opens a reader over a job's output: a pull-based `ReadableStream` that
- * delivers everything from `from`, then follows new output as the job writes
- * it (woken by the log, never by polling), and closes once the job ended and
- * the last byte was delivered. Each follower has its own file handles and at
- * most one chunk in hand, so a stalled follower costs nothing to the job or
- * to other followers; cancelling it closes its files. Followers that want
- * the same bytes at once share one read and one chunk (`SharedReads`):
- * chunks are read-only.
+ * delivers the chosen view from where the options say, then follows new
+ * output as the job's launcher indexes it (woken by the log, never by
+ * polling), and closes once the job ended and the last byte was delivered
+ * (or at `until`). The view walks the index in order, so both streams come
+ * in the order the launcher read them. Each follower has its own file
+ * handles and at most one chunk in hand, so a stalled follower costs
+ * nothing to the job or to other followers; cancelling it closes its
+ * files. Followers that want the same bytes at once share one read and one
+ * chunk (`SharedReads`): chunks are read-only.
  *
  * @example
  * ```ts
@@ -25,7 +32,7 @@ export function openFollower(
   log: OutputLog,
   options: OutputOptions = {},
 ): ReadableStream<OutputChunk> {
-  log.sync();
+  log.refresh();
   const follower = new Follower(log, options);
   return new ReadableStream<OutputChunk>({
     async pull(controller) {
@@ -49,42 +56,48 @@ export function openFollower(
 
 class Follower {
   readonly #log: OutputLog;
-  readonly #only: StreamName | null;
-  readonly #follow: boolean;
+  /** The one stream of the view, or undefined for both. */
+  readonly #only: StreamName | undefined;
+  readonly #options: OutputOptions;
   readonly #abort = new AbortController();
-  #pos: Record<StreamName, number> = { stdout: 0, stderr: 0 };
-  #segment = 0;
-  #skip: number;
+  /** The next record to look at, and the view position reached. */
+  #at = 0;
+  #pos: number;
+  #started = false;
+  /** Bytes skipped (dropped by the cap) since the last chunk. */
+  #skipped = 0;
+  #batch: OutputRecord[] = [];
+  #batchFrom = 0;
+  /** Records of the log when the batch was taken: its last one may have grown since. */
+  #batchCount = 0;
   /** Read buffer, reused: no fresh zero-filled buffer per read. */
   readonly #scratch = new Uint8Array(CHUNK);
   #files: Partial<Record<StreamName, { file: Deno.FsFile; at: number }>> = {};
 
   constructor(log: OutputLog, options: OutputOptions) {
     this.#log = log;
-    const streams = options.streams?.length
-      ? [...new Set(options.streams)]
-      : [];
-    this.#only = streams.length === 1 ? streams[0] : null;
-    this.#follow = options.follow ?? true;
-    this.#skip = Math.max(0, options.from ?? 0);
-    if (this.#only) {
-      this.#pos[this.#only] = this.#skip;
-      this.#skip = 0;
-    }
+    const streams = [...new Set(options.streams ?? [])];
+    this.#only = streams.length === 1 ? streams[0] : undefined;
+    this.#options = options;
+    this.#pos = Math.max(0, options.from ?? 0);
     log.reads.attach();
   }
 
   /** The next chunk, or null at the end. */
   async next(): Promise<OutputChunk | null> {
+    if (!this.#started) await this.#start();
+    const follow = this.#options.follow ?? true;
+    const until = this.#options.until;
     while (!this.#abort.signal.aborted) {
-      const complete = this.#log.complete || !this.#follow;
+      const complete = this.#log.complete || !follow;
       const generation = this.#log.generation;
-      const chunk = this.#only
-        ? await this.#readStream(this.#only)
-        : await this.#readCombined();
+      const chunk = await this.#step();
       if (chunk === "again") continue;
+      if (chunk === "end") return null;
       if (chunk) return chunk;
       if (complete) return null;
+      // Anything indexed from now on was read after `until`.
+      if (until !== undefined && nowNs() > until) return null;
       if (generation === this.#log.generation) {
         await this.#log.changed(this.#abort.signal);
       }
@@ -100,87 +113,162 @@ class Follower {
     this.#files = {};
   }
 
-  async #readStream(stream: StreamName): Promise<OutputChunk | null | "again"> {
-    this.#skipDropped(stream, Infinity);
-    const offset = this.#pos[stream];
-    const data = await this.#read(stream, offset, CHUNK);
-    return data ? this.#emit(stream, offset, data) : null;
+  /** Where the view begins: the latest of `from`, `since` and `tail`. */
+  async #start(): Promise<void> {
+    this.#started = true;
+    const { since, tail } = this.#options;
+    const log = this.#log;
+    if (since !== undefined) {
+      const first = log.index.search(log.count, (r) => r.time >= since);
+      const record = log.records(first, 1)[0];
+      const start = record ? viewStart(record, this.#only) : this.#end();
+      this.#pos = Math.max(this.#pos, start);
+    }
+    if (tail !== undefined) {
+      this.#pos = Math.max(this.#pos, await this.#tailStart(tail));
+    }
+    // The record holding #pos: the last one starting at or before it.
+    const after = log.index.search(
+      log.count,
+      (r) => viewStart(r, this.#only) > this.#pos,
+    );
+    this.#at = Math.max(0, after - 1);
   }
 
-  /** Walks the closed segments, then the open one; "again" means: state moved, look again. */
-  async #readCombined(): Promise<OutputChunk | null | "again"> {
-    const segments = this.#log.segments;
-    if (this.#segment < segments.length) {
-      const { stream, end } = segments[this.#segment];
-      this.#skipDropped(stream, end);
-      const offset = this.#pos[stream];
-      const left = end - offset;
-      if (left <= 0) {
-        this.#segment++;
-        return "again";
-      }
-      if (this.#skip > 0) {
-        const step = Math.min(this.#skip, left);
-        this.#pos[stream] += step;
-        this.#skip -= step;
-        return "again";
-      }
-      const data = await this.#read(stream, offset, Math.min(CHUNK, left));
-      if (!data) {
-        // The file is shorter than recorded (it was truncated): move on.
-        this.#segment++;
-        return "again";
-      }
-      return this.#emit(stream, offset, data);
-    }
-    const stream = this.#log.open;
-    if (!stream) return null;
-    this.#skipDropped(stream, Infinity);
-    const offset = this.#pos[stream];
-    let data = await this.#read(stream, offset, CHUNK);
-    // A turn of streams recorded while we read ends this stretch: keep only its part.
-    if (this.#log.segments.length > this.#segment) {
-      const end = this.#log.segments[this.#segment].end;
-      if (data && offset + data.length > end) {
-        data = data.subarray(0, Math.max(0, end - offset));
-      }
-      if (!data?.length) return "again";
-    }
-    return data ? this.#emit(stream, offset, data) : null;
-  }
-
-  /** Moves past what the output cap dropped (up to `limit`), counting it against `from`. */
-  #skipDropped(stream: StreamName, limit: number): void {
-    const target = Math.min(this.#log.dropped[stream], limit);
-    const gap = target - this.#pos[stream];
-    if (gap <= 0) return;
-    this.#pos[stream] = target;
-    this.#skip = Math.max(0, this.#skip - gap);
+  /** The view position now at its end. */
+  #end(): number {
+    const sizes = this.#log.sizes();
+    return this.#only ? sizes[this.#only] : sizes.stdout + sizes.stderr;
   }
 
   /**
-   * Moves past `data` read at `offset` and returns the part to deliver:
-   * without what `from` skips, and without what the cap dropped while we
-   * read (those bytes may already be zeros).
+   * Where the last `lines` lines of the view begin: found by reading back
+   * from the end, record by record, as far as those lines reach (a final
+   * newline ends the last line; it does not count as one).
    */
-  #emit(
-    stream: StreamName,
-    offset: number,
-    data: Uint8Array,
-  ): OutputChunk | "again" {
-    this.#pos[stream] = offset + data.length;
-    const skipped = Math.min(this.#skip, data.length);
-    this.#skip -= skipped;
+  async #tailStart(lines: number): Promise<number> {
+    const log = this.#log;
+    const end = this.#end();
+    if (lines <= 0) return end;
+    let seen = 0;
+    let last = true;
+    for (let top = log.count; top > 0;) {
+      const from = Math.max(0, top - BATCH);
+      const records = log.records(from, top - from);
+      top = from;
+      for (const record of records.reverse()) {
+        if (this.#only && record.stream !== this.#only) continue;
+        const base = streamStart(record);
+        const low = Math.max(base, log.dropped[record.stream]);
+        for (let high = base + record.length; high > low;) {
+          const start = Math.max(low, high - TAIL_BLOCK);
+          const data = await this.#readFile(record.stream, start, high - start);
+          if (!data) break;
+          for (let i = data.length - 1; i >= 0; i--) {
+            if (data[i] !== 10) {
+              last = false;
+              continue;
+            }
+            if (last) {
+              last = false;
+              continue;
+            }
+            if (++seen === lines) {
+              return viewStart(record, this.#only) + (start + i + 1 - base);
+            }
+          }
+          high = start;
+        }
+      }
+    }
+    return 0;
+  }
+
+  #record(i: number): OutputRecord | undefined {
+    const log = this.#log;
+    const cached = i - this.#batchFrom;
+    // The last record may still grow: always the log's own copy.
+    if (
+      cached >= 0 && cached < this.#batch.length && i < this.#batchCount - 1
+    ) {
+      return this.#batch[cached];
+    }
+    this.#batch = log.records(i, BATCH);
+    this.#batchFrom = i;
+    this.#batchCount = log.count;
+    return this.#batch[0];
+  }
+
+  /** One step along the index: a chunk, "again" (moved on), null (nothing yet) or "end" (until). */
+  async #step(): Promise<OutputChunk | null | "again" | "end"> {
+    const log = this.#log;
+    const record = this.#at < log.count ? this.#record(this.#at) : undefined;
+    if (!record) return null;
+    const { until, exactTimes } = this.#options;
+    if (until !== undefined && record.time > until) return "end";
+    if (this.#only && record.stream !== this.#only) {
+      this.#at++;
+      return "again";
+    }
+    const start = viewStart(record, this.#only);
+    const end = start + record.length;
+    if (this.#pos >= end) {
+      // A finished record (the last one grows while its job writes).
+      if (this.#at < log.count - 1 || log.complete) {
+        this.#at++;
+        return "again";
+      }
+      return null;
+    }
+    // Bytes the index does not describe (a record the full disk lost).
+    if (this.#pos < start) this.#pos = start;
+    const stream = record.stream;
+    const base = streamStart(record);
+    const offset = base + (this.#pos - start);
+    const dropped = log.dropped[stream];
+    if (offset < dropped) {
+      const skip = Math.min(dropped, base + record.length) - offset;
+      this.#pos += skip;
+      this.#skipped += skip;
+      return "again";
+    }
+    let length = end - this.#pos;
+    if (!exactTimes) {
+      // The same stream's next records, while nothing else comes between.
+      for (let i = this.#at + 1; length < CHUNK && i < log.count; i++) {
+        const next = this.#record(i);
+        if (!next || next.stream !== stream) break;
+        if (until !== undefined && next.time > until) break;
+        if (viewStart(next, this.#only) !== this.#pos + length) break;
+        length += next.length;
+      }
+    }
+    let data = await this.#read(stream, offset, Math.min(length, CHUNK));
+    if (!data) {
+      // The file is shorter than its index says: move on.
+      this.#pos = end;
+      return "again";
+    }
+    // The cap may have dropped some while we read (those bytes may be zeros).
     const cut = Math.max(
-      skipped,
-      Math.min(data.length, this.#log.dropped[stream] - offset),
+      0,
+      Math.min(data.length, log.dropped[stream] - offset),
     );
+    this.#pos += cut;
+    this.#skipped += cut;
     if (cut >= data.length) return "again";
-    return {
+    if (cut) data = data.subarray(cut);
+    const chunk: OutputChunk = {
       stream,
       offset: offset + cut,
-      data: cut > 0 ? data.subarray(cut) : data,
+      position: record.outAt + record.errAt + (offset + cut - base),
+      time: record.time,
+      data,
+      ...(this.#skipped ? { dropped: this.#skipped } : {}),
     };
+    this.#skipped = 0;
+    this.#pos += data.length;
+    return chunk;
   }
 
   /**
@@ -228,4 +316,8 @@ class Follower {
     // The chunk leaves with the readers: a copy of exactly what was read.
     return this.#scratch.slice(0, n);
   }
+}
+
+function nowNs(): bigint {
+  return BigInt(Date.now()) * 1_000_000n;
 }

@@ -77,7 +77,16 @@ export interface JobInfo {
 export interface OutputChunk {
   stream: StreamName;
   offset: number;
+  /** Where `data` starts in the combined view (both streams, in the order read). */
+  position: number;
+  /** When the job's launcher read `data[0]`: ns since the epoch. */
+  time: bigint;
   data: Uint8Array;
+  /**
+   * Bytes of the view skipped just before this chunk because the output cap
+   * dropped them (up to the next line's start), if any.
+   */
+  dropped?: number;
 }
 
 /** What {@link Job.output} reads. */
@@ -86,6 +95,14 @@ export interface OutputOptions {
   streams?: StreamName[];
   /** Start offset: within the stream when one is chosen, within the combined output otherwise. */
   from?: number;
+  /** Only output read at or after this time (ns since the epoch). */
+  since?: bigint;
+  /** Only output read at or before this time; the reader ends there. */
+  until?: bigint;
+  /** Only the last `tail` lines (of what `since` and `from` leave), then what follows. */
+  tail?: number;
+  /** Chunks end where the launcher's pieces do, so each byte's time is its chunk's. */
+  exactTimes?: boolean;
   /** Keep following new output until the job ends (default true). */
   follow?: boolean;
 }

@@ -17,6 +17,8 @@ export interface LaunchSpec {
   gid: number;
   stdout: string;
   stderr: string;
+  /** The output's index, which the launcher writes (see OutputLog). */
+  index: string;
   /** File the init writes its last report to (survives the server). */
   statusFile: string;
   /** cgroup.procs files the job joins before it runs anything. */
@@ -71,6 +73,8 @@ export async function launch(
     spec.stdout,
     "--stderr",
     spec.stderr,
+    "--index",
+    spec.index,
     "--status",
     spec.statusFile,
     "--dir",
@@ -114,6 +118,7 @@ export async function launch(
       exit: finalReport(lines, child, diagnostics),
     };
   }
+  while (!(await lines.next()).done) { /* read to the end: frees the pipe */ }
   await child.status;
   if (word === "invalid") {
     throw new JobError("invalid_argument", rest.join(" "));
@@ -133,6 +138,9 @@ async function finalReport(
   diagnostics: Promise<string>,
 ): Promise<ExitStatus> {
   const last = await lines.next();
+  // Read to the end, which releases the pipe (an unfinished reader holds its
+  // descriptor for good).
+  while (!(await lines.next()).done) { /* nothing after the last report */ }
   await child.status;
   const status = last.done ? null : parseReport(last.value);
   if (!status) {

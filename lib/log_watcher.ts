@@ -7,7 +7,8 @@ import {
 import type { StreamName } from "./job_info.ts";
 import type { OutputLog } from "./output_log.ts";
 
-const SUFFIX: Record<string, StreamName> = {
+const SUFFIX: Record<string, "index" | StreamName> = {
+  ".idx": "index",
   ".out": "stdout",
   ".err": "stderr",
 };
@@ -21,8 +22,9 @@ export interface WatchedJob {
 
 /**
  * Watches the one flat directory that holds every job's output files
- * (`<id>.out`, `<id>.err`) and launcher reports (`<id>.status`) with a single
- * inotify watch, and tells each job's {@link OutputLog} when its files grow.
+ * (`<id>.out`, `<id>.err`, and the index `<id>.idx` their launcher keeps)
+ * and launcher reports (`<id>.status`) with a single inotify watch, and
+ * tells each job's {@link OutputLog} when its files grow.
  * One watcher serves any number of jobs: no per-job watches, no polling.
  */
 export class LogWatcher {

@@ -355,6 +355,7 @@ export class JobRuntime {
         ...account,
         stdout: log.files.stdout,
         stderr: log.files.stderr,
+        index: log.files.index,
         statusFile: this.#data.status(id),
         cgroupProcs: cgroup.procsFiles,
         rootMount: this.#data.rootMount,
@@ -648,6 +649,19 @@ export class JobRuntime {
     }
   }
 
+  /** How a job's output of an older version is converted (see OutputLog.open). */
+  #legacy(info: JobInfo): { legacyTime: Date; converted: () => void } {
+    return {
+      legacyTime: info.startedAt ?? info.createdAt,
+      converted: () =>
+        this.#log({
+          msg: "job output converted to the indexed layout",
+          job: info.id,
+          note: "its pieces carry the job's start time",
+        }),
+    };
+  }
+
   /** Loads the jobs an earlier runtime left in the data directory. */
   async #restore(): Promise<void> {
     const { jobs, broken } = await this.#store.loadAll(this.#data.corrupt);
@@ -665,6 +679,7 @@ export class JobRuntime {
       if (info.state !== "running") {
         const log = await OutputLog.open(this.#data.output(info.id), {
           complete: true,
+          ...this.#legacy(info),
         });
         this.#jobs.set(info.id, new Job(info, log, null, null, () => {}));
         continue;
@@ -687,6 +702,8 @@ export class JobRuntime {
     const cgroup = await this.#driver.adopt(id).catch(() => null);
     const log = await OutputLog.open(this.#data.output(id), {
       complete: false,
+      cap: this.#maxLogBytes,
+      ...this.#legacy(info),
     });
     const report = await readReport(statusPath);
     let exit: Promise<ExitStatus>;

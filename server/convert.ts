@@ -6,8 +6,12 @@
  * @module
  */
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
-import { durationMs, timestampFromDate } from "@bufbuild/protobuf/wkt";
-import type { Duration } from "@bufbuild/protobuf/wkt";
+import {
+  durationMs,
+  timestampFromDate,
+  type TimestampSchema,
+} from "@bufbuild/protobuf/wkt";
+import type { Duration, Timestamp } from "@bufbuild/protobuf/wkt";
 import {
   type JobSchema,
   JobState,
@@ -147,7 +151,42 @@ export function chunkToProto(
     data: chunk.data,
     stream: STREAMS[chunk.stream],
     offset: BigInt(chunk.offset),
+    position: BigInt(chunk.position),
+    time: timestampFromNs(chunk.time),
+    droppedBytes: BigInt(chunk.dropped ?? 0),
   };
+}
+
+const NS = 1_000_000_000n;
+
+/** A time in ns since the epoch as a Timestamp. */
+export function timestampFromNs(
+  ns: bigint,
+): MessageInitShape<typeof TimestampSchema> {
+  return { seconds: ns / NS, nanos: Number(ns % NS) };
+}
+
+/** A Timestamp from a request as ns since the epoch; `invalid_argument` when malformed. */
+export function nsFromTimestamp(
+  time: Timestamp | undefined,
+  field: string,
+): bigint | undefined {
+  if (!time) return undefined;
+  if (time.nanos < 0 || time.nanos >= 1e9 || time.seconds < 0n) {
+    throw new JobError(
+      "invalid_argument",
+      `${field} is not a valid time (${time.seconds} s, ${time.nanos} ns)`,
+    );
+  }
+  return time.seconds * NS + BigInt(time.nanos);
+}
+
+/** A line count from a request; must fit a JavaScript number. */
+export function tailFromProto(tail: bigint | undefined): number | undefined {
+  if (tail === undefined) return undefined;
+  return tail > BigInt(Number.MAX_SAFE_INTEGER)
+    ? Number.MAX_SAFE_INTEGER
+    : Number(tail);
 }
 
 /** A byte offset from a request; must fit a JavaScript number. */

@@ -12,10 +12,12 @@ import {
   graceFromProto,
   jobToProto,
   limitsFromProto,
+  nsFromTimestamp,
   offsetFromProto,
   roleToProto,
   stateFromProto,
   streamsFromProto,
+  tailFromProto,
 } from "./convert.ts";
 import { listPage } from "./list_page.ts";
 import type { CallContext, MethodsOf, ServiceImpl } from "./grpc_adapter.ts";
@@ -72,6 +74,10 @@ export function jobWorkerService(
       const output = job.output({
         streams: streamsFromProto(request.streams),
         from: offsetFromProto(request.offset),
+        since: nsFromTimestamp(request.since, "since"),
+        until: nsFromTimestamp(request.until, "until"),
+        tail: tailFromProto(request.tail),
+        exactTimes: request.exactTimes,
         follow: request.follow,
       });
       // pipeTo pulls the next chunk only once send() resolved, i.e. once

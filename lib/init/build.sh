@@ -22,7 +22,7 @@ newer() { # newer TARGET SOURCE...: whether a source is newer than TARGET
 }
 
 mkdir -p "$here/build"
-srcs="$here/lib/init/jw_init.c $here/lib/init/sandbox.c $here/lib/init/seccomp_filter.c"
+srcs="$here/lib/init/jw_init.c $here/lib/init/output.c $here/lib/init/sandbox.c $here/lib/init/seccomp_filter.c"
 # shellcheck disable=SC2086 # word splitting of the source list is the point
 if newer "$out" $srcs "$here/lib/init/jw_init.h" "$0"; then
   if [ ! -e /usr/include/seccomp.h ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then

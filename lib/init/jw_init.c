@@ -13,8 +13,10 @@
  *
  * Three processes:
  *   reporter  (this process) stays outside the job's cgroup and namespaces,
- *             so stopping the job never kills it, and prints one line per
- *             event on stdout:
+ *             so stopping the job never kills it. It holds the read ends of
+ *             the command's stdout and stderr pipes and writes what it reads
+ *             to the output files and their index (output.c), and prints one
+ *             line per event on stdout:
  *               started <pid> <own pid>  the command runs (host PIDs of the
  *                                        job's init and of the reporter)
  *               failed <reason>          the command never ran
@@ -23,12 +25,13 @@
  *               exited <code>            the command exited
  *               signaled <signal>        the command was killed by a signal
  *             The last line is also written atomically to --status FILE, so
- *             a restarted server can read it.
+ *             a restarted server can read it, once the pipes are drained:
+ *             when a job's end is reported, its output is complete.
  *   init      PID 1 of the job's new PID namespace. It joins the job's cgroup
  *             before anything else, enters new mount, network (only lo, up),
  *             UTS (hostname = job id) and IPC namespaces, builds the job's
- *             own root and pivots into it (sandbox.c), points stdio at the
- *             output files, drops every capability and supplementary group,
+ *             own root and pivots into it (sandbox.c), points stdout and
+ *             stderr at the reporter's pipes, drops every capability and supplementary group,
  *             becomes the job's user with no_new_privs, loads the seccomp
  *             filter (seccomp_filter.c) and forks the command. Then, like
  *             tini, it forwards SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1,
@@ -44,6 +47,7 @@
 #include <grp.h>
 #include <linux/close_range.h>
 #include <net/if.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -58,6 +62,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "jw_init.h"
@@ -68,7 +73,7 @@
 
 static void usage(void) {
   fprintf(stderr,
-          "usage: jw-init --id ID --uid UID --gid GID --stdout FILE --stderr FILE\n"
+          "usage: jw-init --id ID --uid UID --gid GID --stdout FILE --stderr FILE --index FILE\n"
           "               --root-mount DIR --work DIR [--ro PATH]... [--tmp-bytes N]\n"
           "               [--status FILE] [--dir DIR] [--cgroup PROCS_FILE]...\n"
           "               [--allow SYSCALL]... [--deny SYSCALL]... [--seccomp PROGRAM]\n"
@@ -108,6 +113,7 @@ static void parse_args(int argc, char **argv, struct config *c) {
     else if (strcmp(a, "--gid") == 0) c->gid = (gid_t)strtoul(v, NULL, 10);
     else if (strcmp(a, "--stdout") == 0) c->stdout_path = v;
     else if (strcmp(a, "--stderr") == 0) c->stderr_path = v;
+    else if (strcmp(a, "--index") == 0) c->index_path = v;
     else if (strcmp(a, "--status") == 0) c->status_path = v;
     else if (strcmp(a, "--dir") == 0) c->dir = v;
     else if (strcmp(a, "--root-mount") == 0) c->root_mount = v;
@@ -133,7 +139,7 @@ static void parse_args(int argc, char **argv, struct config *c) {
     else if (strcmp(a, "--env") == 0 && c->nenv < MAX_ENV) c->env[c->nenv++] = (char *)v;
     else usage();
   }
-  if (i >= argc || !c->id || !c->stdout_path || !c->stderr_path || !c->root_mount || !c->work) usage();
+  if (i >= argc || !c->id || !c->stdout_path || !c->stderr_path || !c->index_path || !c->root_mount || !c->work) usage();
   c->env[c->nenv] = NULL;
   c->argv = &argv[i];
   c->raw_argc = argc;
@@ -201,12 +207,6 @@ static void bring_lo_up(void) {
   close(s);
 }
 
-static int open_output(const char *path) {
-  int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-  if (fd < 0) fail("open %s", path);
-  return fd;
-}
-
 static void redirect(int fd, int target) {
   if (dup2(fd, target) < 0) fail("dup2 %d", target);
   close(fd);
@@ -253,9 +253,13 @@ static void reset_signals(void) {
 /* Signals the init passes on to the command; the rest it leaves alone. */
 static const int FORWARDED[] = {SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGWINCH};
 
+/* The job's output, read by the reporter (output.c). */
+static struct output output;
+
 /* Becomes the job's sandboxed, unprivileged init; returns with every signal
  * it handles blocked (in `set`). */
 static void enter_job(const struct config *c, sigset_t *set) {
+  output_close_reporter_ends(&output);
   /* The cgroup first: every byte and cycle from here on is the job's. */
   for (int i = 0; i < c->ncgroups; i++) write_file(c->cgroups[i], "0");
   struct sock_fprog seccomp = {0, NULL};
@@ -263,8 +267,6 @@ static void enter_job(const struct config *c, sigset_t *set) {
   if (setsid() < 0) fail("setsid");
   if (unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWIPC) < 0) fail("create namespaces");
   if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) fail("make mounts private");
-  int out = open_output(c->stdout_path);
-  int err = open_output(c->stderr_path);
   umask(0);
   enter_sandbox(c);
   umask(022);
@@ -273,8 +275,8 @@ static void enter_job(const struct config *c, sigset_t *set) {
   int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
   if (null < 0) fail("open /dev/null");
   redirect(null, STDIN_FILENO);
-  redirect(out, STDOUT_FILENO);
-  redirect(err, STDERR_FILENO);
+  redirect(output.stream[0].job_end, STDOUT_FILENO);
+  redirect(output.stream[1].job_end, STDERR_FILENO);
   close_other_descriptors();
   set_limit(RLIMIT_CORE, 0, 0, "core size");
   set_limit(RLIMIT_NOFILE, NOFILE_SOFT, NOFILE_HARD, "open files");
@@ -397,21 +399,6 @@ static void parent_fail(const struct config *c, const char *what) {
   exit(0);
 }
 
-/* One line from the init, without its newline; 0 at end of file. */
-static int read_line(int fd, char *line, size_t size) {
-  size_t n = 0;
-  for (;;) {
-    char ch;
-    ssize_t r = read(fd, &ch, 1);
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) break;
-    if (ch == '\n') break;
-    if (n + 1 < size) line[n++] = ch;
-  }
-  line[n] = '\0';
-  return n > 0;
-}
-
 static int starts_with(const char *s, const char *prefix) {
   return strncmp(s, prefix, strlen(prefix)) == 0;
 }
@@ -424,6 +411,89 @@ static int wait_for(pid_t pid) {
   return status;
 }
 
+/* What the init has told the reporter so far. */
+struct reports {
+  char buf[1300];
+  size_t len;
+  /* The first line ("started", or why not) and the last ("exited N" ...). */
+  char first[600];
+  char last[600];
+  int lines;
+  int open;
+};
+
+/* Reads what the init wrote; fills in complete lines. */
+static void read_reports(int fd, struct reports *r) {
+  ssize_t n = read(fd, r->buf + r->len, sizeof(r->buf) - 1 - r->len);
+  if (n < 0 && (errno == EINTR || errno == EAGAIN)) return;
+  if (n <= 0) {
+    r->open = 0;
+    return;
+  }
+  r->len += (size_t)n;
+  char *nl;
+  while ((nl = memchr(r->buf, '\n', r->len))) {
+    size_t line = (size_t)(nl - r->buf);
+    char *into = r->lines == 0 ? r->first : r->last;
+    size_t keep = line < 599 ? line : 599;
+    memcpy(into, r->buf, keep);
+    into[keep] = '\0';
+    r->lines++;
+    r->len -= line + 1;
+    memmove(r->buf, nl + 1, r->len);
+  }
+  /* A line longer than the buffer is cut. */
+  if (r->len >= sizeof(r->buf) - 1) r->len = 0;
+}
+
+/* Moves the job's output until the init and every process holding its
+ * pipes are gone (once the init is, so is every process of its namespace,
+ * and the pipes then hold all there will be); announces the start as soon
+ * as the init tells it. */
+static void follow_job(const struct config *c, int report, pid_t init, struct reports *r) {
+  int announced = 0;
+  r->open = 1;
+  for (;;) {
+    int draining = !r->open;
+    if (draining && !output.stream[0].open && !output.stream[1].open) return;
+    struct pollfd fds[3];
+    int map[3];
+    int n = 0;
+    if (r->open) {
+      fds[n] = (struct pollfd){.fd = report, .events = POLLIN};
+      map[n++] = -1;
+    }
+    for (int s = 0; s < 2; s++) {
+      if (!output_wants(&output, s)) continue;
+      fds[n] = (struct pollfd){.fd = output.stream[s].pipe, .events = POLLIN};
+      map[n++] = s;
+    }
+    uint64_t wait_ns = 0;
+    int timed = output_poll_timeout_ns(&output, &wait_ns);
+    struct timespec timeout = {(time_t)(wait_ns / 1000000000ULL), (long)(wait_ns % 1000000000ULL)};
+    int ready = ppoll(fds, (nfds_t)n, timed ? &timeout : NULL, NULL);
+    if (ready < 0 && errno != EINTR) return;
+    output_expire_deferrals(&output);
+    for (int i = 0; i < n && ready > 0; i++) {
+      if (!fds[i].revents) continue;
+      if (map[i] < 0) read_reports(report, r);
+      else output_pump(&output, map[i], draining);
+    }
+    /* Due streams go now, even if poll saw nothing new for them. */
+    for (int s = 0; s < 2; s++) {
+      if (output.stream[s].due && output.stream[s].open) output_pump(&output, s, draining);
+    }
+    if (!announced && r->lines > 0) {
+      announced = 1;
+      if (starts_with(r->first, "started")) {
+        char started[64];
+        snprintf(started, sizeof(started), "started %d %d", (int)init, (int)getpid());
+        announce(c, started);
+      }
+    }
+  }
+}
+
 int main(int argc, char **argv) {
   struct config c;
   parse_args(argc, argv, &c);
@@ -432,6 +502,7 @@ int main(int argc, char **argv) {
 
   int pipefd[2];
   if (pipe2(pipefd, O_CLOEXEC) < 0) parent_fail(&c, "pipe");
+  if (output_open(&output, c.stdout_path, c.stderr_path, c.index_path) < 0) parent_fail(&c, "open the job's output");
   if (unshare(CLONE_NEWPID) < 0) parent_fail(&c, "create a PID namespace");
   pid_t init = fork();
   if (init < 0) parent_fail(&c, "fork");
@@ -441,26 +512,27 @@ int main(int argc, char **argv) {
     run_init(&c);
   }
   close(pipefd[1]);
+  output_close_job_ends(&output);
   /* The reporter outlives signals meant for the server's terminal. */
   signal(SIGINT, SIG_IGN);
   signal(SIGTERM, SIG_IGN);
   signal(SIGHUP, SIG_IGN);
   signal(SIGQUIT, SIG_IGN);
 
+  struct reports r;
+  memset(&r, 0, sizeof(r));
+  follow_job(&c, pipefd[0], init, &r);
+  int status = wait_for(init);
   char line[600];
-  if (!read_line(pipefd[0], line, sizeof(line)) || !starts_with(line, "started")) {
-    int status = wait_for(init);
-    if (!line[0]) snprintf(line, sizeof(line), "failed the job's init ended before the command ran (status %d)", status);
+  if (r.lines == 0 || !starts_with(r.first, "started")) {
+    if (r.lines > 0) snprintf(line, sizeof(line), "%s", r.first);
+    else snprintf(line, sizeof(line), "failed the job's init ended before the command ran (status %d)", status);
     announce(&c, line);
     return 0;
   }
-  char started[64];
-  snprintf(started, sizeof(started), "started %d %d", (int)init, (int)getpid());
-  announce(&c, started);
-
-  int told = read_line(pipefd[0], line, sizeof(line)) && (starts_with(line, "exited ") || starts_with(line, "signaled "));
-  int status = wait_for(init);
-  if (!told) {
+  if (r.lines > 1 && (starts_with(r.last, "exited ") || starts_with(r.last, "signaled "))) {
+    snprintf(line, sizeof(line), "%s", r.last);
+  } else {
     /* The init was killed with the job's cgroup (a stop, or an OOM kill). */
     if (status < 0) parent_fail(&c, "wait");
     if (WIFSIGNALED(status)) snprintf(line, sizeof(line), "signaled %d", WTERMSIG(status));

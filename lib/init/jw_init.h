@@ -3,6 +3,7 @@
 #ifndef JW_INIT_H
 #define JW_INIT_H
 #include <linux/filter.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #define MAX_LIST 64
@@ -14,6 +15,8 @@ struct config {
   gid_t gid;
   const char *stdout_path;
   const char *stderr_path;
+  /* The index of the job's output (see output.c). */
+  const char *index_path;
   const char *status_path;
   /* Working directory, inside the job's view. */
   const char *dir;
@@ -60,5 +63,57 @@ void enter_sandbox(const struct config *c);
 void export_seccomp(const struct config *c, const char *path);
 void read_seccomp(const char *path, struct sock_fprog *prog);
 void load_seccomp(const struct config *c, const struct sock_fprog *prepared);
+
+/* The job's output, read by the reporter from the command's pipes (output.c). */
+struct output_stream {
+  /* The reporter's end of the pipe, and the job's end (until it is handed on). */
+  int pipe;
+  int job_end;
+  /* The stream's file, and how many bytes it holds. */
+  int file;
+  uint64_t at;
+  /* Bytes that could not be written (disk full). */
+  uint64_t lost;
+  int open;
+  /* Not read before this CLOCK_MONOTONIC time (the other stream's turn);
+   * `due` once that wait is over: read next, whatever came meanwhile. */
+  uint64_t deferred_until;
+  int due;
+};
+
+struct piece {
+  uint64_t time;
+  uint64_t out_at;
+  uint64_t err_at;
+  uint32_t length;
+  int stream;
+  /* Where in the index its record is. */
+  uint64_t slot;
+};
+
+struct output {
+  struct output_stream stream[2];
+  int index;
+  uint64_t index_size;
+  uint64_t records;
+  /* The last record, which may still grow, and when it began (monotonic). */
+  struct piece last;
+  uint64_t last_mono;
+};
+
+/* Opens the stream files and the index, and makes the two pipes; -1 with
+ * errno on failure. */
+int output_open(struct output *o, const char *out_path, const char *err_path, const char *index_path);
+/* The job's side drops the reporter's files; the reporter drops the job's ends. */
+void output_close_job_ends(struct output *o);
+void output_close_reporter_ends(struct output *o);
+/* Reads stream `s` once (all it holds while `draining`); 0 once it is at
+ * EOF, else 1. */
+int output_pump(struct output *o, int s, int draining);
+/* Whether stream `s` is to be polled now. */
+int output_wants(const struct output *o, int s);
+/* The time until a deferred stream is due, if one is (returns 1). */
+int output_poll_timeout_ns(const struct output *o, uint64_t *timeout);
+void output_expire_deferrals(struct output *o);
 
 #endif

@@ -74,7 +74,8 @@ Deno.test("the launcher writes its final report in place when the disk has no ro
       await Deno.mkdir(`${outside}/work`);
       const status = `${disk}/job.status`;
       const views = await resolveViewPaths();
-      // The job fills the disk through its own stdout, then exits 0.
+      // The job fills the disk through its stdout (its launcher drops what
+      // finds no room, and the job does not hang on a full pipe), then exits 0.
       const out = await new Deno.Command(DEFAULT_INIT, {
         args: [
           "--id",
@@ -87,6 +88,8 @@ Deno.test("the launcher writes its final report in place when the disk has no ro
           `${disk}/job.out`,
           "--stderr",
           `${disk}/job.err`,
+          "--index",
+          `${disk}/job.idx`,
           "--status",
           status,
           "--root-mount",
