@@ -176,12 +176,28 @@ export class OutputLog {
   /** Reads what the launcher added to the index (its last record may have grown); wakes readers. */
   refresh(): void {
     if (this.#complete) return;
-    if (this.#selfIndexed) this.#indexFiles();
+    if (this.#selfIndexed) {
+      this.#readIndex();
+      this.#indexFiles();
+    }
+    if (!this.#readIndex()) return;
+    this.#wake();
+    this.#enforceCap("stdout");
+    this.#enforceCap("stderr");
+  }
+
+  /** Takes in the index's new records; false if there were none. */
+  #readIndex(): boolean {
     const count = this.index.count();
-    if (count < this.#count) return;
+    if (count < this.#count) return false;
     const from = Math.max(0, this.#count - 1);
     const fresh = this.index.read(from, count - from);
-    if (!fresh.length) return;
+    if (!fresh.length) return false;
+    const known = this.#window.at(-1);
+    if (
+      from + fresh.length === this.#count && known &&
+      known.length === fresh[fresh.length - 1].length
+    ) return false;
     const first = this.#count - this.#window.length;
     this.#window.splice(from - first, this.#window.length, ...fresh);
     if (this.#window.length > WINDOW) {
@@ -189,9 +205,7 @@ export class OutputLog {
     }
     this.#count = from + fresh.length;
     this.#ends = endsAfter(fresh[fresh.length - 1]);
-    this.#wake();
-    this.#enforceCap("stdout");
-    this.#enforceCap("stderr");
+    return true;
   }
 
   /** Tells the log that one of its files changed (the watcher's report). */
