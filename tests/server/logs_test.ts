@@ -90,6 +90,63 @@ Deno.test("Logs", async (t) => {
   });
 
   await t.step(
+    "the combined view: order written, positions, times, since, until and tail",
+    async () => {
+      const { job } = await alice.call("start", {
+        command: "sh",
+        args: [
+          "-c",
+          "for i in 1 2 3; do echo out$i; echo err$i >&2; sleep 0.1; done",
+        ],
+      });
+      const messages = [];
+      for await (
+        const message of alice.logs({
+          jobId: job!.id,
+          follow: true,
+          exactTimes: true,
+        })
+      ) messages.push(message);
+      const decoder = new TextDecoder();
+      const text = (list: { data: Uint8Array }[]) =>
+        list.map((m) => decoder.decode(m.data)).join("");
+      assert.equal(text(messages), "out1\nerr1\nout2\nerr2\nout3\nerr3\n");
+      let position = 0n;
+      for (const message of messages) {
+        assert.equal(message.position, position);
+        position += BigInt(message.data.length);
+        assert.ok(message.time!.seconds > 1_700_000_000n);
+      }
+      // The line "out2" and what follows, by its time; the last two lines.
+      const second = messages.find((m) => decoder.decode(m.data) === "out2\n")!;
+      const since = await alice.readLogs({
+        jobId: job!.id,
+        since: second.time,
+      });
+      assert.equal(decoder.decode(since), "out2\nerr2\nout3\nerr3\n");
+      const until = await alice.readLogs({
+        jobId: job!.id,
+        until: second.time,
+      });
+      assert.equal(decoder.decode(until), "out1\nerr1\nout2\n");
+      const tail = await alice.readLogs({ jobId: job!.id, tail: 2n });
+      assert.equal(decoder.decode(tail), "out3\nerr3\n");
+      const resumed = await alice.readLogs({
+        jobId: job!.id,
+        offset: messages[3].position,
+      });
+      assert.equal(decoder.decode(resumed), "err2\nout3\nerr3\n");
+      await assert.rejects(
+        alice.readLogs({
+          jobId: job!.id,
+          since: { seconds: 1n, nanos: 2_000_000_000 },
+        }),
+        (err: grpc.ServiceError) => err.code === grpc.status.INVALID_ARGUMENT,
+      );
+    },
+  );
+
+  await t.step(
     "a client cancelling a follow ends the call and the server carries on",
     async () => {
       const { job } = await alice.call("start", {
