@@ -18,7 +18,7 @@ import {
 import { resolveViewPaths, WORK_DIR } from "./job_view.ts";
 import { DEFAULT_INIT, type ExitStatus, launch } from "./launcher.ts";
 import { emptyUsage, type Limits } from "./limits.ts";
-import { LogWatcher } from "./log_watcher.ts";
+import { OutputWatcher } from "./output_watcher.ts";
 import { OutputLog } from "./output_log.ts";
 import { loadPolicy, type Policy, resolveLimits } from "./policy.ts";
 import { pickExpired, type Retention } from "./retention.ts";
@@ -122,7 +122,7 @@ export class JobRuntime {
   readonly #retention: Retention;
   readonly #maxLogBytes?: number;
   readonly #driver: CgroupDriver;
-  readonly #watcher: LogWatcher;
+  readonly #watcher: OutputWatcher;
   readonly #jobs = new Map<string, Job>();
   /** Starts under way, which close() waits for. */
   readonly #inFlight = new Set<Promise<Job>>();
@@ -163,7 +163,7 @@ export class JobRuntime {
     this.#retention = options.retention ?? {};
     this.#maxLogBytes = options.maxLogBytes;
     this.#driver = driver;
-    this.#watcher = new LogWatcher(data.logs);
+    this.#watcher = new OutputWatcher(data.logs);
     this.#sweeper = setInterval(() => {
       // Housekeeping never takes the server down: a failure is retried at
       // the next round.

@@ -27,7 +27,7 @@ export interface WatchedJob {
  * tells each job's {@link OutputLog} when its files grow.
  * One watcher serves any number of jobs: no per-job watches, no polling.
  */
-export class LogWatcher {
+export class OutputWatcher {
   readonly #watcher: DirectoryWatcher;
   readonly #jobs = new Map<string, WatchedJob>();
 
