@@ -6,6 +6,8 @@ import type { OutputLog } from "./output_log.ts";
 const CHUNK = 128 * 1024;
 /** Records a follower takes from the log at once. */
 const BATCH = 64;
+/** How long after `until` a follower of a running job still waits for pieces read before it. */
+const UNTIL_MARGIN_NS = 250_000_000n;
 /** Bytes read at once when looking backwards for line ends (tail). */
 const TAIL_BLOCK = 64 * 1024;
 
@@ -60,6 +62,8 @@ class Follower {
   readonly #only: StreamName | undefined;
   readonly #options: OutputOptions;
   readonly #abort = new AbortController();
+  /** Ends waits at `until` (made once, at the first wait). */
+  #deadline: AbortSignal | undefined;
   /** The next record to look at, and the view position reached. */
   #at = 0;
   #pos: number;
@@ -96,13 +100,27 @@ class Follower {
       if (chunk === "end") return null;
       if (chunk) return chunk;
       if (complete) return null;
-      // Anything indexed from now on was read after `until`.
-      if (until !== undefined && nowNs() > until) return null;
+      // Anything indexed from now on was read after `until` (the margin
+      // covers a piece read just before it, not yet indexed or seen).
+      if (until !== undefined && nowNs() > until + UNTIL_MARGIN_NS) return null;
       if (generation === this.#log.generation) {
-        await this.#log.changed(this.#abort.signal);
+        await this.#log.changed(this.#waitSignal(until));
       }
     }
     return null;
+  }
+
+  /** What ends a wait for news: closing, and with `until`, its time (and margin). */
+  #waitSignal(until: bigint | undefined): AbortSignal {
+    if (until === undefined) return this.#abort.signal;
+    if (!this.#deadline) {
+      const ms = Number((until + UNTIL_MARGIN_NS - nowNs()) / 1_000_000n) + 1;
+      this.#deadline = AbortSignal.any([
+        this.#abort.signal,
+        AbortSignal.timeout(Math.max(1, Math.min(ms, 2 ** 31 - 1))),
+      ]);
+    }
+    return this.#deadline;
   }
 
   close(): void {
