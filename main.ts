@@ -19,6 +19,7 @@ import {
 } from "./lib/mod.ts";
 import { warnIfExpiring } from "./server/cert_expiry.ts";
 import { type LogSink, stderrLog } from "./server/log.ts";
+import { Metrics, serveMetrics } from "./server/metrics.ts";
 import { startServer } from "./server/server.ts";
 import { connectionCap, openFileLimit } from "./server/connection_guard.ts";
 import { readTlsFiles } from "./server/tls.ts";
@@ -54,6 +55,9 @@ Flags:
   --max-log-bytes SIZE keep at most about SIZE of each stream of a job; older output is dropped (default: all)
   --instance NAME      name of this server's job cgroups (default: jobworker for the default
                        data directory, else jobworker-<hash of the data directory>)
+  --metrics-listen HOST:PORT
+                       serve Prometheus metrics at http://HOST:PORT/metrics, plain HTTP
+                       (e.g. 127.0.0.1:9464; keep it on loopback; default: off)
   --version            print the version
   -h, --help           show this help
 `;
@@ -139,6 +143,7 @@ async function main(args: string[], log: LogSink): Promise<number> {
       "max-log-bytes": { type: "string" },
       instance: { type: "string" },
       "stop-jobs-on-exit": { type: "boolean" },
+      "metrics-listen": { type: "string" },
       version: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
@@ -158,11 +163,11 @@ async function main(args: string[], log: LogSink): Promise<number> {
   if (graceMs > MAX_GRACE_MS) {
     throw new Error(`--grace: at most 24h, got ${flags.grace}`);
   }
-  if (!/^(\[[0-9a-fA-F:.]+\]|[^:\s]+):\d{1,5}$/.test(flags.listen)) {
-    throw new Error(
-      `--listen: HOST:PORT with a port, e.g. 127.0.0.1:50051 or [::1]:50051, got "${flags.listen}"`,
-    );
-  }
+  checkHostPort(flags.listen, "--listen", 50051);
+  const metricsAt = flags["metrics-listen"] === undefined
+    ? undefined
+    : checkHostPort(flags["metrics-listen"], "--metrics-listen", 9464);
+  const metrics = new Metrics();
   const instance = flags.instance ?? await defaultInstance(flags["data-dir"]);
   if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(instance)) {
     throw new Error(`--instance: not a cgroup name: "${instance}"`);
@@ -187,7 +192,7 @@ async function main(args: string[], log: LogSink): Promise<number> {
   const runtime = await JobRuntime.open({
     dataDir: flags["data-dir"],
     cgroupName: instance,
-    log,
+    log: metrics.observing(log),
     retention,
     ...(flags["max-log-bytes"]
       ? { maxLogBytes: parseSize(flags["max-log-bytes"]) }
@@ -208,6 +213,7 @@ async function main(args: string[], log: LogSink): Promise<number> {
     tls,
     runtime,
     log,
+    metrics,
     maxConnections,
   })
     .catch(
@@ -216,6 +222,24 @@ async function main(args: string[], log: LogSink): Promise<number> {
         throw err;
       },
     );
+  let metricsServer: Deno.HttpServer<Deno.NetAddr> | undefined;
+  if (metricsAt) {
+    try {
+      metricsServer = serveMetrics(metrics, runtime, metricsAt);
+    } catch (err) {
+      await server.close({ keepJobs: true });
+      throw new Error(
+        `--metrics-listen: cannot listen on ${flags["metrics-listen"]}: ${
+          err instanceof Error ? err.message : err
+        }`,
+      );
+    }
+    log({
+      msg: "serving metrics",
+      address: flags["metrics-listen"],
+      port: metricsServer.addr.port,
+    });
+  }
   // SIGHUP: the TLS files and the policy again; a bad file keeps the old.
   Deno.addSignalListener("SIGHUP", async () => {
     try {
@@ -253,7 +277,24 @@ async function main(args: string[], log: LogSink): Promise<number> {
     }
   });
   await stopped;
+  await metricsServer?.shutdown();
   return 0;
+}
+
+/** `value` as HOST:PORT (IPv6 in brackets); throws naming `flag` otherwise. */
+function checkHostPort(
+  value: string,
+  flag: string,
+  example: number,
+): { hostname: string; port: number } {
+  const match = /^(\[[0-9a-fA-F:.]+\]|[^:\s\[\]]+):(\d{1,5})$/.exec(value);
+  const port = Number(match?.[2]);
+  if (!match || port > 65535) {
+    throw new Error(
+      `${flag}: HOST:PORT with a port, e.g. 127.0.0.1:${example} or [::1]:${example}, got "${value}"`,
+    );
+  }
+  return { hostname: match[1].replace(/^\[|\]$/g, ""), port };
 }
 
 if (import.meta.main) {

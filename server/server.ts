@@ -29,6 +29,7 @@ import { checkClientCertificate, identityFromCertificate } from "./identity.ts";
 import { type LogSink, silentLog } from "./log.ts";
 import { reflectionService } from "./reflection.ts";
 import { jobWorkerService } from "./service.ts";
+import type { Metrics } from "./metrics.ts";
 import { checkTlsFiles } from "./tls_reload.ts";
 import {
   MutualTlsCredentials,
@@ -46,6 +47,8 @@ export interface ServerOptions {
   /** The runtime served; the server closes it when it closes. */
   runtime: JobRuntime;
   log?: LogSink;
+  /** Counts what the server does (see Metrics); its counters move with the log. */
+  metrics?: Metrics;
   /**
    * Most connections open at once (default 256; main.ts derives it from the
    * open-file limit with `connectionCap`).
@@ -114,7 +117,10 @@ const SERVICES = [
  * ```
  */
 export async function startServer(options: ServerOptions): Promise<JobServer> {
-  const log = options.log ?? silentLog;
+  const metrics = options.metrics;
+  const log = metrics
+    ? metrics.observing(options.log ?? silentLog)
+    : options.log ?? silentLog;
   const onCallEnd = (record: CallRecord) =>
     log({
       msg: "rpc",
@@ -138,10 +144,17 @@ export async function startServer(options: ServerOptions): Promise<JobServer> {
     SERVICES,
   );
   const backlog = new Backlog();
-  addService(server, JobWorker, jobWorkerService(options.runtime), {
-    onCallEnd,
-    backlog,
-  });
+  addService(
+    server,
+    JobWorker,
+    jobWorkerService(options.runtime, {
+      streamed: metrics && ((stream, bytes) => metrics.streamed(stream, bytes)),
+    }),
+    {
+      onCallEnd,
+      backlog,
+    },
+  );
   addService(server, Health, health.impl, { onCallEnd });
   addService(server, ReflectionV1, reflection.v1, { onCallEnd });
   addService(server, ReflectionV1alpha, reflection.v1alpha, { onCallEnd });
@@ -163,7 +176,16 @@ export async function startServer(options: ServerOptions): Promise<JobServer> {
     userOf: (der) => identityFromCertificate(der).user,
     log,
   });
-  refuseAfterHandshake(server, (der) => checkClientCertificate(der));
+  refuseAfterHandshake(
+    server,
+    (der) => checkClientCertificate(der),
+    (reason, client) =>
+      log({
+        msg: "connection refused",
+        error: reason,
+        ...(client ? { client } : {}),
+      }),
+  );
   const connections = trackConnections(server);
   onSessions(server, (session) => backlog.track(session.socket as TLSSocket));
   log({

@@ -33,6 +33,10 @@ import { identityFromCertificate } from "./identity.ts";
  */
 export function jobWorkerService(
   runtime: JobRuntime,
+  options: {
+    /** Told of every chunk of output sent to a Logs client. */
+    streamed?: (stream: string, bytes: number) => void;
+  } = {},
 ): ServiceImpl<MethodsOf<typeof JobWorker>> {
   const accessFor = (ctx: CallContext, jobId?: string): Access => {
     if (jobId) ctx.fields.job = jobId;
@@ -86,8 +90,10 @@ export function jobWorkerService(
       // written (encoded into the HTTP/2 frame), not at the next GC.
       await output.pipeTo(
         new WritableStream({
-          write: (chunk) =>
-            send(chunkToProto(chunk), () => release(chunk.data)),
+          write: (chunk) => {
+            options.streamed?.(chunk.stream, chunk.data.length);
+            return send(chunkToProto(chunk), () => release(chunk.data));
+          },
         }),
         { signal: ctx.signal },
       );

@@ -79,13 +79,18 @@ export class MutualTlsCredentials extends grpc.ServerCredentials {
 export function refuseAfterHandshake(
   server: grpc.Server,
   check: (der: Uint8Array | undefined) => unknown,
+  refused?: (reason: string, client?: string) => void,
 ): void {
   for (const listener of tlsListeners(server)) {
     listener.prependListener("secureConnection", (socket) => {
       try {
         const raw = socket.getPeerCertificate()?.raw;
         check(raw ? new Uint8Array(raw) : undefined);
-      } catch {
+      } catch (err) {
+        refused?.(
+          err instanceof Error ? err.message : String(err),
+          socket.remoteAddress,
+        );
         socket.destroy();
       }
     });

@@ -55,6 +55,8 @@ export async function spawnMain(
     openFiles?: number;
     keepJobs?: boolean;
     after?: MainProcess;
+    /** More flags for main.ts. */
+    args?: string[];
   } = {},
 ): Promise<MainProcess> {
   const shared = options.after?.shared ?? {
@@ -94,6 +96,7 @@ export async function spawnMain(
       // Tests end their servers with SIGTERM: their jobs go too, unless a
       // test wants them left for the next server.
       ...(options.keepJobs ? [] : ["--stop-jobs-on-exit"]),
+      ...options.args ?? [],
     ];
     // prlimit (util-linux) sets soft and hard limit, as a service manager would.
     const command = options.openFiles
