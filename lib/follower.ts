@@ -146,11 +146,13 @@ class Follower {
       this.#pos = Math.max(this.#pos, await this.#tailStart(tail));
     }
     // The record holding #pos: the last one starting at or before it.
-    const after = log.index.search(
-      log.count,
-      (r) => viewStart(r, this.#only) > this.#pos,
-    );
-    this.#at = Math.max(0, after - 1);
+    if (this.#pos > 0) {
+      const after = log.index.search(
+        log.count,
+        (r) => viewStart(r, this.#only) > this.#pos,
+      );
+      this.#at = Math.max(0, after - 1);
+    }
   }
 
   /** The view position now at its end. */

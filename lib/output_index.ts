@@ -108,22 +108,10 @@ export class IndexFile {
   /** Up to `n` records from record `from` (fewer at the end of the file). */
   read(from: number, n: number): OutputRecord[] {
     if (n <= 0) return [];
-    let file: Deno.FsFile;
+    const file = this.#open();
+    if (!file) return [];
     try {
-      file = Deno.openSync(this.path, { read: true });
-    } catch {
-      return [];
-    }
-    try {
-      file.seekSync((from + 1) * RECORD_BYTES, Deno.SeekMode.Start);
-      const bytes = new Uint8Array(n * RECORD_BYTES);
-      let got = 0;
-      while (got < bytes.length) {
-        const r = file.readSync(bytes.subarray(got));
-        if (!r) break;
-        got += r;
-      }
-      return decodeRecords(bytes.subarray(0, got - got % RECORD_BYTES));
+      return readRecords(file, from, n);
     } finally {
       file.close();
     }
@@ -137,13 +125,28 @@ export class IndexFile {
   search(count: number, after: (record: OutputRecord) => boolean): number {
     let lo = 0;
     let hi = count;
-    while (lo < hi) {
-      const mid = Math.floor((lo + hi) / 2);
-      const [record] = this.read(mid, 1);
-      if (record && !after(record)) lo = mid + 1;
-      else hi = mid;
+    if (lo >= hi) return lo;
+    const file = this.#open();
+    if (!file) return lo;
+    try {
+      while (lo < hi) {
+        const mid = Math.floor((lo + hi) / 2);
+        const [record] = readRecords(file, mid, 1);
+        if (record && !after(record)) lo = mid + 1;
+        else hi = mid;
+      }
+    } finally {
+      file.close();
     }
     return lo;
+  }
+
+  #open(): Deno.FsFile | undefined {
+    try {
+      return Deno.openSync(this.path, { read: true });
+    } catch {
+      return undefined;
+    }
   }
 
   /** Writes a fresh index holding `records` (a converted older log). */
@@ -160,4 +163,20 @@ export class IndexFile {
   append(records: readonly OutputRecord[]): void {
     Deno.writeFileSync(this.path, encodeRecords(records), { append: true });
   }
+}
+
+function readRecords(
+  file: Deno.FsFile,
+  from: number,
+  n: number,
+): OutputRecord[] {
+  file.seekSync((from + 1) * RECORD_BYTES, Deno.SeekMode.Start);
+  const bytes = new Uint8Array(n * RECORD_BYTES);
+  let got = 0;
+  while (got < bytes.length) {
+    const r = file.readSync(bytes.subarray(got));
+    if (!r) break;
+    got += r;
+  }
+  return decodeRecords(bytes.subarray(0, got - got % RECORD_BYTES));
 }
