@@ -35,7 +35,7 @@ export interface CallContext {
   readonly signal: AbortSignal;
   /** DER of the verified client certificate. */
   readonly peerCertificate?: Uint8Array;
-  /** Extra fields for the call's log record (identity, job id). */
+  /** Extra fields for the call's log record (peer address, identity, job id...). */
   readonly fields: Record<string, unknown>;
 }
 
@@ -135,7 +135,7 @@ function lenient(schema: DescMessage) {
 // deno-lint-ignore no-explicit-any
 type AnyHandler = (...args: any[]) => Promise<any>;
 type AnyCall =
-  & Pick<grpc.ServerUnaryCall<unknown, unknown>, "getAuthContext">
+  & Pick<grpc.ServerUnaryCall<unknown, unknown>, "getAuthContext" | "getPeer">
   & { on(event: "cancelled", listener: () => void): unknown };
 
 function wrap(
@@ -153,7 +153,7 @@ function wrap(
       method: path,
       signal: controller.signal,
       peerCertificate: raw ? new Uint8Array(raw) : undefined,
-      fields: {},
+      fields: { peer: call.getPeer() },
     };
     const started = performance.now();
     const finish = (status: GrpcStatus) =>

@@ -48,6 +48,10 @@ export function jobWorkerService(
   return {
     async start(request, ctx) {
       const access = accessFor(ctx);
+      // The audit trail: what was asked for, whether or not it started.
+      ctx.fields.command = request.command;
+      ctx.fields.args = request.args.length;
+      if (request.name) ctx.fields.name = request.name;
       const job = await access.start({
         command: request.command,
         args: request.args,
@@ -57,7 +61,10 @@ export function jobWorkerService(
         limits: limitsFromProto(request.limits),
       });
       ctx.fields.job = job.id;
-      return { job: jobToProto(job.info()) };
+      const info = job.info();
+      ctx.fields.limits = info.limits;
+      ctx.fields.uid = info.uid;
+      return { job: jobToProto(info) };
     },
 
     async stop(request, ctx) {

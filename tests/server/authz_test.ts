@@ -231,6 +231,19 @@ Deno.test("authorization matrix", async (t) => {
       );
       assert.equal(denied?.code, "NOT_FOUND");
       assert.equal(typeof denied?.durationMs, "number");
+      assert.match(String(denied?.peer), /^127\.0\.0\.1:\d+$/);
+      // Start says what was asked for and what it got.
+      const started = server.logs.find((r) =>
+        r.method === "/jobworker.v1.JobWorker/Start" && r.job === aliceJob
+      );
+      assert.equal(started?.identity, "alice");
+      assert.equal(started?.command, "sleep");
+      assert.equal(started?.args, 1);
+      assert.equal(
+        typeof (started?.limits as { pids?: number })?.pids,
+        "number",
+      );
+      assert.equal(typeof started?.uid, "number");
     },
   );
 });
