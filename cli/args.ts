@@ -9,6 +9,7 @@ import { parseArgs, type ParseArgsConfig } from "node:util";
 import { JobError } from "../lib/errors.ts";
 import { parseSize } from "../lib/limits.ts";
 import { parseDuration } from "./duration.ts";
+import { parseLogTime } from "./log_time.ts";
 import { UsageError } from "./usage_error.ts";
 
 /** The subcommands of `jw`. */
@@ -81,6 +82,14 @@ export type Invocation =
     follow: boolean;
     streams: StreamChoice;
     from: bigint;
+    /** Prefix each line with its time (`-t`). */
+    timestamps: boolean;
+    /** Output from this time on, in ns since the epoch. */
+    since?: bigint;
+    /** Output up to this time, in ns since the epoch. */
+    until?: bigint;
+    /** Only the last this many lines. */
+    tail?: bigint;
   }
   | { command: "rm"; conn: ConnectionFlags; id: string; json: boolean }
   | { command: "whoami"; conn: ConnectionFlags; json: boolean };
@@ -123,6 +132,10 @@ const OPTIONS: Record<Command, Options> = {
     stdout: { type: "boolean" },
     stderr: { type: "boolean" },
     from: { type: "string" },
+    timestamps: { type: "boolean", short: "t" },
+    since: { type: "string" },
+    until: { type: "string" },
+    tail: { type: "string", short: "n" },
   },
   rm: { json: { type: "boolean" } },
   whoami: { json: { type: "boolean" } },
@@ -132,14 +145,18 @@ type Values = Record<string, string | boolean | string[] | undefined>;
 
 /**
  * Parses `jw` arguments (without the program name). Everything after the
- * first `--` is the job's command line, passed on untouched.
+ * first `--` is the job's command line, passed on untouched. Relative
+ * times (`jw logs --since 10m`) count back from `nowMs`.
  *
  * @example
  * ```ts
  * parseInvocation(["run", "--memory", "64M", "--", "sh", "-c", "exit 3"]);
  * ```
  */
-export function parseInvocation(argv: string[]): Invocation {
+export function parseInvocation(
+  argv: string[],
+  nowMs: number = Date.now(),
+): Invocation {
   const dashes = argv.indexOf("--");
   const before = dashes < 0 ? argv : argv.slice(0, dashes);
   const after = dashes < 0 ? undefined : argv.slice(dashes + 1);
@@ -219,6 +236,14 @@ export function parseInvocation(argv: string[]): Invocation {
           ? "stderr"
           : "both",
         from: values.from === undefined ? 0n : offset(str(values.from)),
+        timestamps: Boolean(values.timestamps),
+        since: values.since === undefined
+          ? undefined
+          : parseLogTime(str(values.since), "--since", nowMs),
+        until: values.until === undefined
+          ? undefined
+          : parseLogTime(str(values.until), "--until", nowMs),
+        tail: values.tail === undefined ? undefined : tail(str(values.tail)),
       };
     case "rm":
       return {
@@ -371,6 +396,17 @@ function pids(text: string): number {
 function offset(text: string): bigint {
   if (!/^\d+$/.test(text)) {
     throw new UsageError(`--from: not a byte offset: "${text}"`);
+  }
+  return BigInt(text);
+}
+
+/** A line count, or `all` for no limit, as `docker logs --tail` takes. */
+function tail(text: string): bigint | undefined {
+  if (text === "all") return undefined;
+  if (!/^\d+$/.test(text)) {
+    throw new UsageError(
+      `--tail: not a number of lines: "${text}" (e.g. 100, or all)`,
+    );
   }
   return BigInt(text);
 }

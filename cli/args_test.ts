@@ -83,6 +83,10 @@ Deno.test("logs, stop, status, ls and whoami parse their flags", () => {
       follow: true,
       streams: "stderr",
       from: 10n,
+      timestamps: false,
+      since: undefined,
+      until: undefined,
+      tail: undefined,
     },
   );
   const both = parseInvocation(["logs", "--stdout", "--stderr", "abc"]);
@@ -118,6 +122,38 @@ Deno.test("logs, stop, status, ls and whoami parse their flags", () => {
     conn: { cert: "c", key: "k" },
     json: false,
   });
+});
+
+Deno.test("logs takes docker's -t, --since, --until and --tail", () => {
+  const now = Date.UTC(2026, 11, 3, 16, 0, 0);
+  const ns = (ms: number) => BigInt(ms) * 1_000_000n;
+  const inv = parseInvocation([
+    "logs",
+    "-t",
+    "--since",
+    "10m",
+    "--until",
+    "2026-12-03T15:59:00.000000001Z",
+    "-n",
+    "20",
+    "abc",
+  ], now);
+  assert.ok(inv.command === "logs");
+  assert.deepEqual(
+    [inv.timestamps, inv.since, inv.until, inv.tail],
+    [true, ns(now - 600_000), ns(now - 60_000) + 1n, 20n],
+  );
+  const long = parseInvocation(
+    ["logs", "--timestamps", "--tail", "0", "--since=1764777600", "abc"],
+    now,
+  );
+  assert.ok(long.command === "logs");
+  assert.deepEqual(
+    [long.timestamps, long.tail, long.since],
+    [true, 0n, 1_764_777_600_000_000_000n],
+  );
+  const all = parseInvocation(["logs", "--tail", "all", "abc"]);
+  assert.ok(all.command === "logs" && all.tail === undefined);
 });
 
 Deno.test("--help anywhere and `help CMD` ask for help", () => {
@@ -156,6 +192,11 @@ Deno.test("usage mistakes are UsageErrors with a short message", () => {
     [["start", "-e", "=v", "--", "x"], /^--env: expected KEY=VALUE/],
     [["stop", "--grace", "soon", "x"], /^--grace: not a duration/],
     [["logs", "--from", "-1", "x"], /^--from/],
+    [["logs", "--since", "yesterday", "x"], /^--since: not a duration or time/],
+    [["logs", "--until", "2026-02-30T00:00:00Z", "x"], /^--until: not a/],
+    [["logs", "--tail", "many", "x"], /^--tail: not a number of lines/],
+    [["logs", "--tail=-1", "x"], /^--tail: not a number of lines/],
+    [["logs", "-n", "1.5", "x"], /^--tail: not a number of lines/],
     [["help", "nope"], /^unknown command "nope"$/],
   ];
   for (const [argv, message] of cases) {

@@ -17,6 +17,27 @@ const UNIT_MS: Record<string, number> = {
  * ```
  */
 export function parseDuration(text: string, flag: string): number {
+  const ms = readDuration(text);
+  if (ms === undefined) {
+    throw new UsageError(
+      `${flag}: not a duration: "${text}" (e.g. 10s, 500ms, 1m30s)`,
+    );
+  }
+  return ms;
+}
+
+/**
+ * The milliseconds of a duration as {@link parseDuration} reads it, or
+ * undefined when `text` is not one: for flags that take a duration or
+ * something else.
+ *
+ * @example
+ * ```ts
+ * readDuration("1h30m"); // 5400000
+ * readDuration("soon"); // undefined
+ * ```
+ */
+export function readDuration(text: string): number | undefined {
   const trimmed = text.trim();
   if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000);
   const part = /(\d+(?:\.\d+)?)(ms|s|m|h)/y;
@@ -25,11 +46,7 @@ export function parseDuration(text: string, flag: string): number {
   for (let match; (match = part.exec(trimmed)) !== null; end = part.lastIndex) {
     total += Number(match[1]) * UNIT_MS[match[2]];
   }
-  if (end === 0 || end !== trimmed.length) {
-    throw new UsageError(
-      `${flag}: not a duration: "${text}" (e.g. 10s, 500ms, 1m30s)`,
-    );
-  }
+  if (end === 0 || end !== trimmed.length) return undefined;
   return Math.round(total);
 }
 

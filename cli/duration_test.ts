@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { formatDuration, parseDuration } from "./duration.ts";
+import { formatDuration, parseDuration, readDuration } from "./duration.ts";
 import { UsageError } from "./usage_error.ts";
 
 Deno.test("parseDuration reads units, compounds and bare seconds", () => {
@@ -23,4 +23,11 @@ Deno.test("formatDuration keeps the two largest units", () => {
   assert.equal(formatDuration(3_600_000), "1h");
   assert.equal(formatDuration(3_660_000 + 5_000), "1h1m");
   assert.equal(formatDuration(2 * 86_400_000 + 4 * 3_600_000 + 59_000), "2d4h");
+});
+
+Deno.test("readDuration answers undefined instead of throwing", () => {
+  assert.equal(readDuration("1h30m"), 5_400_000);
+  assert.equal(readDuration("90s"), 90_000);
+  assert.equal(readDuration("soon"), undefined);
+  assert.equal(readDuration(""), undefined);
 });

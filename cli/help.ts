@@ -78,18 +78,31 @@ Flags:
   --owner NAME       admins: only NAME's jobs
   --json             one proto3 JSON job per line`,
 
-  logs: `Usage: jw logs [-f] [--stdout|--stderr] [--from OFFSET] ID
+  logs: `Usage: jw logs [-f] [-t] [--since T] [--until T] [-n N]
+               [--stdout|--stderr] [--from OFFSET] ID
 
 Writes job ID's output as raw bytes: what it wrote to stdout goes to
 stdout, what it wrote to stderr goes to stderr. With --stdout or --stderr
 only that stream is shown, on stdout.
 
 Flags:
-  -f, --follow       keep streaming until the job has ended
+  -f, --follow       keep streaming until the job has ended; when the
+                     connection is lost (a server restart), reconnect and go
+                     on where it was, for up to about a minute
+  -t, --timestamps   start each line with the time its first byte was read,
+                     RFC 3339 in UTC with nanoseconds, and a space
+  --since T          only output read at or after T
+  --until T          only output read at or before T; -f stops there
+                     T: a time back from now (10m, 1h30m, 90s), an RFC 3339
+                     time (2026-12-03T16:00:00Z, 2026-12-03T17:00:00.5+01:00;
+                     local without a zone) or Unix seconds (1764777600)
+  -n, --tail N       only the last N lines (all: every line, the default)
   --stdout           only the job's standard output
   --stderr           only the job's standard error
   --from OFFSET      start at byte OFFSET (of the chosen stream, or of the
-                     combined output when both are shown)`,
+                     combined output when both are shown)
+  Output the server's output cap dropped is noted on stderr as
+  "jw: N bytes of output dropped by the server's output cap".`,
 
   rm: `Usage: jw rm [--json] ID
 

@@ -36,6 +36,17 @@ import { warmUpTls } from "./warm_up_tls.ts";
 /** How long a unary call may take before `jw` gives up. */
 const UNARY_DEADLINE_MS = 30_000;
 
+/**
+ * The channel's waits between connection attempts once one failed: grpc-js
+ * defaults to 1 s growing to 2 min, so that a `jw logs -f` whose server
+ * restarted could sit a minute after it is back. These match the command's
+ * own retries (resume_logs.ts); calls in between fail at once.
+ */
+const CHANNEL_OPTIONS = {
+  "grpc.initial_reconnect_backoff_ms": 100,
+  "grpc.max_reconnect_backoff_ms": 2_000,
+};
+
 /** The calls of the JobWorker service, as promises and async iterables. */
 export interface JobWorkerClient extends Disposable {
   start(
@@ -100,6 +111,7 @@ export async function connect(
   const client = new Client(
     credentials.server,
     grpc.credentials.createFromSecureContext(context),
+    CHANNEL_OPTIONS,
   ) as unknown as grpc.Client & Record<string, unknown>;
 
   const unary = <T>(name: string, request: unknown): Promise<T> =>

@@ -68,6 +68,8 @@ class Follower {
   #at = 0;
   #pos: number;
   #started = false;
+  /** Where each stream's bytes begin to count (the lines `tail` keeps). */
+  #streamFrom: Record<StreamName, number> | undefined;
   /** Bytes skipped (dropped by the cap) since the last chunk. */
   #skipped = 0;
   #batch: OutputRecord[] = [];
@@ -143,7 +145,11 @@ class Follower {
       this.#pos = Math.max(this.#pos, start);
     }
     if (tail !== undefined) {
-      this.#pos = Math.max(this.#pos, await this.#tailStart(tail));
+      const start = await this.#tailStart(tail);
+      if (start.pos >= this.#pos) {
+        this.#pos = start.pos;
+        this.#streamFrom = start.from;
+      }
     }
     // The record holding #pos: the last one starting at or before it.
     if (this.#pos > 0) {
@@ -162,46 +168,65 @@ class Follower {
   }
 
   /**
-   * Where the last `lines` lines of the view begin: found by reading back
-   * from the end, record by record, as far as those lines reach (a final
-   * newline ends the last line; it does not count as one).
+   * Where the last `lines` lines of the view begin, found by reading back
+   * from the end, record by record, as far as those lines reach. Lines are
+   * each stream's own (a final newline ends a stream's last line; it does
+   * not start one): in the combined view the answer is where the
+   * `lines`-th last line of either stream starts, and each stream's bytes
+   * before its first line start after that are left out (the end of a line
+   * of the other stream that began earlier).
    */
-  async #tailStart(lines: number): Promise<number> {
+  async #tailStart(
+    lines: number,
+  ): Promise<{ pos: number; from?: Record<StreamName, number> }> {
     const log = this.#log;
-    const end = this.#end();
-    if (lines <= 0) return end;
+    const ends = log.sizes();
+    if (lines <= 0) return { pos: this.#end(), from: ends };
+    const from: Record<StreamName, number> = { ...ends };
     let seen = 0;
-    let last = true;
+    const lineAt = (stream: StreamName, offset: number) => {
+      from[stream] = Math.min(from[stream], offset);
+      return ++seen === lines;
+    };
     for (let top = log.count; top > 0;) {
-      const from = Math.max(0, top - BATCH);
-      const records = log.records(from, top - from);
-      top = from;
+      const first = Math.max(0, top - BATCH);
+      const records = log.records(first, top - first);
+      top = first;
       for (const record of records.reverse()) {
         if (this.#only && record.stream !== this.#only) continue;
+        const stream = record.stream;
         const base = streamStart(record);
-        const low = Math.max(base, log.dropped[record.stream]);
-        for (let high = base + record.length; high > low;) {
+        const at = (offset: number) =>
+          viewStart(record, this.#only) + (offset - base);
+        const low = Math.max(base, log.dropped[stream]);
+        const end = base + record.length;
+        // Line starts inside the record, last first.
+        for (let high = end; high > low;) {
           const start = Math.max(low, high - TAIL_BLOCK);
-          const data = await this.#readFile(record.stream, start, high - start);
+          const data = await this.#readFile(stream, start, high - start);
           if (!data) break;
           for (let i = data.length - 1; i >= 0; i--) {
-            if (data[i] !== 10) {
-              last = false;
-              continue;
-            }
-            if (last) {
-              last = false;
-              continue;
-            }
-            if (++seen === lines) {
-              return viewStart(record, this.#only) + (start + i + 1 - base);
+            const next = start + i + 1;
+            if (data[i] === 10 && next < end && next >= low) {
+              if (lineAt(stream, next)) return { pos: at(next), from };
             }
           }
           high = start;
         }
+        // The record's own start, if a line starts there.
+        if (low < end && await this.#startsLine(stream, low)) {
+          if (lineAt(stream, low)) return { pos: at(low), from };
+        }
       }
     }
-    return 0;
+    return { pos: 0 };
+  }
+
+  /** Whether a line of `stream` starts at `offset` (the stream's or the kept part's start, or after a newline). */
+  async #startsLine(stream: StreamName, offset: number): Promise<boolean> {
+    if (offset === 0 || offset === this.#log.dropped[stream]) return true;
+    const before = await this.#readFile(stream, offset - 1, 1);
+    return before?.[0] === 10;
   }
 
   #record(i: number): OutputRecord | undefined {
@@ -245,6 +270,12 @@ class Follower {
     const stream = record.stream;
     const base = streamStart(record);
     const offset = base + (this.#pos - start);
+    const from = this.#streamFrom?.[stream] ?? 0;
+    if (offset < from) {
+      // The rest of a line that began before the tail's first line.
+      this.#pos += Math.min(from, base + record.length) - offset;
+      return "again";
+    }
     const dropped = log.dropped[stream];
     if (offset < dropped) {
       const skip = Math.min(dropped, base + record.length) - offset;

@@ -3,6 +3,7 @@
  * certificates, a real job runtime) over mTLS.
  */
 import assert from "node:assert/strict";
+import * as net from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { COMMANDS } from "../../cli/args.ts";
@@ -75,6 +76,65 @@ function assertOneLineError(
   assert.match(result.err, /^jw: [^\n]+\n$/, "one line on stderr");
   assert.match(result.err, pattern);
 }
+
+/**
+ * A TCP proxy to `port` that can cut every connection through it and
+ * refuse new ones for a while: a network drop, or a server restart, as a
+ * client sees it.
+ */
+async function startProxy(port: number) {
+  const sockets = new Set<net.Socket>();
+  const listen = (at: number) =>
+    new Promise<net.Server>((resolve, reject) => {
+      const proxy = net.createServer((client) => {
+        const upstream = net.connect(port, "127.0.0.1");
+        for (const socket of [client, upstream]) {
+          sockets.add(socket);
+          socket.on("error", () => {});
+          socket.on("close", () => sockets.delete(socket));
+        }
+        client.pipe(upstream).pipe(client);
+      });
+      proxy.once("error", reject);
+      proxy.listen(at, "127.0.0.1", () => resolve(proxy));
+    });
+  let proxy = await listen(0);
+  const address = proxy.address() as net.AddressInfo;
+  const close = () => new Promise((resolve) => proxy.close(resolve));
+  return {
+    port: address.port,
+    /** Cuts every connection and refuses new ones for `ms`. */
+    async outage(ms: number) {
+      const closed = close();
+      for (const socket of sockets) socket.destroy();
+      await closed;
+      await new Promise((resolve) => setTimeout(resolve, ms));
+      proxy = await listen(address.port);
+    },
+    async [Symbol.asyncDispose]() {
+      for (const socket of sockets) socket.destroy();
+      await close();
+    },
+  };
+}
+
+/** Reads `stream` to its end; `seen` resolves once the text holds `marker`. */
+function readAll(stream: ReadableStream<Uint8Array>, marker = "") {
+  let text = "";
+  const { promise: seen, resolve: markerSeen } = Promise.withResolvers<void>();
+  const done = (async () => {
+    for await (const part of stream.pipeThrough(new TextDecoderStream())) {
+      text += part;
+      if (marker && text.includes(marker)) markerSeen();
+    }
+    markerSeen();
+    return text;
+  })();
+  return { seen, done };
+}
+
+/** The lines of `text`, which ends with a newline. */
+const lines = (text: string): string[] => text.split("\n").slice(0, -1);
 
 const byteFormat = (): string =>
   Array.from({ length: 256 }, (_, i) => "\\" + i.toString(8).padStart(3, "0"))
@@ -366,6 +426,137 @@ Deno.test("jw against a real server", async (t) => {
     );
 
     await t.step(
+      "logs -t, --tail, --since and --until stamp and filter like docker logs",
+      async () => {
+        const before = Date.now();
+        const started = await jw(
+          server,
+          "alice",
+          "start",
+          "--",
+          "sh",
+          "-c",
+          "echo one; echo warn >&2; printf 'tw'; sleep 0.2; echo o; echo three",
+        );
+        const id = started.out.trim();
+        await jw(server, "alice", "logs", "-f", id);
+        const after = Date.now();
+
+        const stamped = await jw(server, "alice", "logs", "-t", id);
+        assert.equal(stamped.code, 0, stamped.err);
+        const stamp = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z) /;
+        const outLines = lines(stamped.out);
+        assert.deepEqual(
+          outLines.map((line) => line.replace(stamp, "")),
+          ["one", "two", "three"],
+          stamped.out,
+        );
+        assert.deepEqual(
+          lines(stamped.err).map((line) => line.replace(stamp, "")),
+          ["warn"],
+        );
+        const times = outLines.map((line) => Date.parse(stamp.exec(line)![1]));
+        for (const time of times) {
+          assert.ok(before - 1000 <= time && time <= after + 1000, `${time}`);
+        }
+        assert.ok(times[0] <= times[1] && times[1] < times[2], "in order");
+        assert.ok(
+          times[2] - times[1] >= 150,
+          "two is stamped when its first byte was read, before the sleep",
+        );
+
+        // One stream: in the combined view, how the job's two streams
+        // interleave depends on when the launcher read each.
+        const tail = await jw(
+          server,
+          "alice",
+          "logs",
+          "--stdout",
+          "-n",
+          "2",
+          id,
+        );
+        assert.deepEqual([tail.code, tail.out, tail.err], [
+          0,
+          "two\nthree\n",
+          "",
+        ]);
+        const last = await jw(server, "alice", "logs", "--tail", "1", id);
+        assert.deepEqual([last.code, last.out, last.err], [0, "three\n", ""]);
+        const recent = await jw(server, "alice", "logs", "--since", "1h", id);
+        assert.deepEqual([recent.out, recent.err], [
+          "one\ntwo\nthree\n",
+          "warn\n",
+        ]);
+        const future = await jw(
+          server,
+          "alice",
+          "logs",
+          "--since",
+          "2999-01-01T00:00:00Z",
+          id,
+        );
+        assert.deepEqual([future.code, future.out, future.err], [0, "", ""]);
+        const ancient = await jw(server, "alice", "logs", "--until", "1", id);
+        assert.deepEqual([ancient.code, ancient.out, ancient.err], [0, "", ""]);
+      },
+    );
+
+    await t.step(
+      "logs -f reconnects when the connection drops and resumes where it was",
+      async () => {
+        await using proxy = await startProxy(server.port);
+        const started = await jw(
+          server,
+          "alice",
+          "start",
+          "--",
+          "sh",
+          "-c",
+          "for i in 1 2 3 4 5 6; do echo out$i; echo err$i >&2; sleep 0.4; done",
+        );
+        const id = started.out.trim();
+        const child = new Deno.Command(JW, {
+          args: [
+            ...connection(server, "alice"),
+            "--server",
+            `localhost:${proxy.port}`,
+            "logs",
+            "-f",
+            id,
+          ],
+          stdin: "null",
+          stdout: "piped",
+          stderr: "piped",
+          env: { NO_COLOR: "1" },
+        }).spawn();
+        const stdout = readAll(child.stdout, "out1\n");
+        const stderr = readAll(child.stderr);
+        await stdout.seen;
+        await proxy.outage(500);
+        const [{ code }, out, err] = await Promise.all([
+          child.status,
+          stdout.done,
+          stderr.done,
+        ]);
+        assert.equal(code, 0, err);
+        assert.equal(out, "out1\nout2\nout3\nout4\nout5\nout6\n");
+        const notes = lines(err).filter((line) => line.startsWith("jw: "));
+        assert.ok(notes.length >= 1, err);
+        notes.forEach((note, i) =>
+          assert.equal(
+            note,
+            `jw: connection lost; reconnecting (attempt ${i + 1})`,
+          )
+        );
+        assert.deepEqual(
+          lines(err).filter((line) => !line.startsWith("jw: ")),
+          ["err1", "err2", "err3", "err4", "err5", "err6"],
+        );
+      },
+    );
+
+    await t.step(
       "rm removes an ended job; a running one is refused",
       async () => {
         const ended = (await jw(server, "alice", "start", "--", "true")).out
@@ -427,6 +618,8 @@ Deno.test("jw usage errors exit 2 with one line", async () => {
     ["status", "a", "b"],
     ["run", "--memory", "lots", "--", "true"],
     ["stop", "--grace", "soon", "x"],
+    ["logs", "--since", "yesterday", "x"],
+    ["logs", "--tail", "many", "x"],
     ["--cert", "/only/cert", "whoami"],
   ];
   for (const args of cases) {

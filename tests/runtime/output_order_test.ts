@@ -114,6 +114,28 @@ Deno.test("since, until and tail pick output by the time it was read and by line
   });
 });
 
+Deno.test("tail counts each stream's own lines, and leaves out the end of a line that began before them", async () => {
+  await withRuntime(async (runtime) => {
+    const job = await runtime.start({
+      owner: "t",
+      command: "sh",
+      args: [
+        "-c",
+        "printf 'one\\ntw'; sleep 0.05; echo warn >&2; sleep 0.05; printf 'o\\nthree\\n'",
+      ],
+    });
+    await job.done;
+    deepEqual((await collect(job)).text, "one\ntwwarn\no\nthree\n");
+    deepEqual(text(await chunks(job, { tail: 1 })), "three\n");
+    deepEqual(text(await chunks(job, { tail: 2 })), "warn\nthree\n");
+    deepEqual(text(await chunks(job, { tail: 3 })), "twwarn\no\nthree\n");
+    deepEqual(
+      text(await chunks(job, { tail: 2, streams: ["stdout"] })),
+      "two\nthree\n",
+    );
+  });
+});
+
 Deno.test("a follower with until ends at that time while the job goes on", async () => {
   await withRuntime(async (runtime) => {
     const job = await runtime.start({
