@@ -47,6 +47,21 @@ const CHANNEL_OPTIONS = {
   "grpc.max_reconnect_backoff_ms": 2_000,
 };
 
+/**
+ * The TLS name sent to a server addressed by IP (grpc-js always sends one,
+ * and Deno refuses an IP address as one); the server's certificate is
+ * checked against the address, not this name.
+ */
+const IP_SNI = "jobworker-by-ip.invalid";
+
+/** The IP address of a `HOST:PORT` (`[v6]:PORT`) address, if HOST is one. */
+export function ipLiteral(address: string): string | undefined {
+  const v6 = /^\[([0-9a-fA-F:.]+)\]:\d+$/.exec(address);
+  if (v6) return v6[1];
+  const host = address.replace(/:\d+$/, "");
+  return /^\d{1,3}(\.\d{1,3}){3}$/.test(host) ? host : undefined;
+}
+
 /** The calls of the JobWorker service, as promises and async iterables. */
 export interface JobWorkerClient extends Disposable {
   start(
@@ -108,10 +123,23 @@ export async function connect(
     key: Buffer.from(credentials.key),
     minVersion: "TLSv1.3",
   });
+  const ip = ipLiteral(credentials.server);
   const client = new Client(
     credentials.server,
-    grpc.credentials.createFromSecureContext(context),
-    CHANNEL_OPTIONS,
+    grpc.credentials.createFromSecureContext(
+      context,
+      // An IP address: TLS sends no name for it (Deno refuses an IP as the
+      // SNI name, which grpc-js would send), and the certificate must carry
+      // the address as an IP SAN.
+      ip
+        ? {
+          checkServerIdentity: (_, cert) => tls.checkServerIdentity(ip, cert),
+        }
+        : {},
+    ),
+    ip
+      ? { ...CHANNEL_OPTIONS, "grpc.ssl_target_name_override": IP_SNI }
+      : CHANNEL_OPTIONS,
   ) as unknown as grpc.Client & Record<string, unknown>;
 
   const unary = <T>(name: string, request: unknown): Promise<T> =>

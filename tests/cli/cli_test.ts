@@ -82,7 +82,7 @@ function assertOneLineError(
  * refuse new ones for a while: a network drop, or a server restart, as a
  * client sees it.
  */
-async function startProxy(port: number) {
+async function startProxy(port: number, host = "127.0.0.1") {
   const sockets = new Set<net.Socket>();
   const listen = (at: number) =>
     new Promise<net.Server>((resolve, reject) => {
@@ -96,7 +96,7 @@ async function startProxy(port: number) {
         client.pipe(upstream).pipe(client);
       });
       proxy.once("error", reject);
-      proxy.listen(at, "127.0.0.1", () => resolve(proxy));
+      proxy.listen(at, host, () => resolve(proxy));
     });
   let proxy = await listen(0);
   const address = proxy.address() as net.AddressInfo;
@@ -159,6 +159,40 @@ Deno.test("jw against a real server", async (t) => {
         role: "ROLE_USER",
       });
     });
+
+    await t.step(
+      "--server takes an IP address, checked against the certificate's IP SAN",
+      async () => {
+        const port = server.address.split(":").pop();
+        const byIp = await jw(
+          server,
+          "alice",
+          "--server",
+          `127.0.0.1:${port}`,
+          "whoami",
+        );
+        assert.deepEqual([byIp.code, byIp.out, byIp.err], [
+          0,
+          "alice (user)\n",
+          "",
+        ]);
+        // The dev certificate names localhost and 127.0.0.1 only: the same
+        // server reached at 127.0.0.2 must be refused, in one line.
+        await using proxy = await startProxy(server.port, "127.0.0.2");
+        const wrong = await jw(
+          server,
+          "alice",
+          "--server",
+          `127.0.0.2:${proxy.port}`,
+          "whoami",
+        );
+        assert.equal(wrong.code, 1);
+        assert.match(
+          wrong.err,
+          /^jw: cannot reach server 127\.0\.0\.2:\d+: .*127\.0\.0\.2 is not in the cert's list.*\n$/,
+        );
+      },
+    );
 
     let sleeper = "";
     await t.step(
