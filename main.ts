@@ -36,6 +36,8 @@ Flags:
 })
   --cert FILE          server certificate (default ${devPath("server.pem")})
   --key FILE           server private key (default ${devPath("server.key")})
+  --crl FILE           revocation list of the CA (PEM): its certificates are refused
+                       (default: none; deno task certs revoke makes one for the dev CA)
   --data-dir DIR       job output, state and working directories (default /var/lib/jobworker)
   --policy FILE        JSON limits policy (default: the built-in policy)
   --job-uids FIRST-LAST
@@ -131,6 +133,7 @@ async function main(args: string[], log: LogSink): Promise<number> {
       ca: { type: "string", default: devPath("ca.pem") },
       cert: { type: "string", default: devPath("server.pem") },
       key: { type: "string", default: devPath("server.key") },
+      crl: { type: "string" },
       "data-dir": { type: "string", default: DEFAULT_DATA_DIR },
       policy: { type: "string" },
       "job-user": { type: "string" },
@@ -181,6 +184,7 @@ async function main(args: string[], log: LogSink): Promise<number> {
     ca: flags.ca,
     cert: flags.cert,
     key: flags.key,
+    crl: flags.crl,
   })
     .catch((err) => {
       throw new Error(
@@ -247,9 +251,14 @@ async function main(args: string[], log: LogSink): Promise<number> {
         ca: flags.ca,
         cert: flags.cert,
         key: flags.key,
+        crl: flags.crl,
       });
       await server.reloadTls(pem);
-      log({ msg: "tls reloaded", cert: flags.cert });
+      log({
+        msg: "tls reloaded",
+        cert: flags.cert,
+        ...(flags.crl ? { crl: flags.crl, revoked: server.revoked() } : {}),
+      });
       warnIfExpiring(pem.cert, log);
     } catch (err) {
       log({

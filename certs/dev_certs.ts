@@ -6,9 +6,12 @@
  *
  * @module
  */
+// tsyringe, used inside @peculiar/x509, needs the Reflect metadata polyfill.
+import "reflect-metadata";
+import * as x509 from "@peculiar/x509";
 import { join } from "node:path";
 import { DEFAULT_DEV_DIR } from "./dev_dir.ts";
-import { createCa, issueCert, type Pem } from "./pki.ts";
+import { createCa, createCrl, issueCert, type Pem } from "./pki.ts";
 
 export { DEFAULT_DEV_DIR };
 
@@ -109,6 +112,45 @@ export async function issueClient(
     await issueCert(ca, { cn, ou: role, usage: "client" }),
   );
   if (out !== dir) await Deno.writeTextFile(join(out, "ca.pem"), ca.cert);
+}
+
+/**
+ * Revokes the certificate in `certPath` (issued by the CA in `dir`): adds
+ * its serial to `dir/revoked.json` and writes `dir/crl.pem`, the list a
+ * server reads with `--crl` (and again on SIGHUP). Returns the serial.
+ */
+export async function revokeClient(
+  dir: string,
+  certPath: string,
+): Promise<string> {
+  const ca = await readPem(dir, "ca");
+  if (!ca) {
+    throw new Deno.errors.NotFound(`no CA in ${dir} (run: deno task certs)`);
+  }
+  const cert = new x509.X509Certificate(await Deno.readTextFile(certPath));
+  const caCert = new x509.X509Certificate(ca.cert);
+  if (cert.issuer !== caCert.subject) {
+    throw new RangeError(`${certPath} was not issued by the CA in ${dir}`);
+  }
+  const listPath = join(dir, "revoked.json");
+  const revoked: { serial: string; date: string }[] = JSON.parse(
+    await Deno.readTextFile(listPath).catch(() => "[]"),
+  );
+  if (!revoked.some((r) => r.serial === cert.serialNumber)) {
+    revoked.push({ serial: cert.serialNumber, date: new Date().toISOString() });
+  }
+  const crl = await createCrl(
+    ca,
+    revoked.map((r) => ({ serial: r.serial, date: new Date(r.date) })),
+  );
+  await Deno.writeTextFile(
+    `${listPath}.tmp`,
+    JSON.stringify(revoked, null, 2) + "\n",
+  );
+  await Deno.rename(`${listPath}.tmp`, listPath);
+  await Deno.writeTextFile(join(dir, "crl.pem.tmp"), crl);
+  await Deno.rename(join(dir, "crl.pem.tmp"), join(dir, "crl.pem"));
+  return cert.serialNumber;
 }
 
 /** Reads `<name>.pem` and `<name>.key` from `dir`; undefined if either is missing. */

@@ -9,6 +9,7 @@ import {
   DEFAULT_DEV_DIR,
   ensureDevCerts,
   issueClient,
+  revokeClient,
   type Role,
 } from "./dev_certs.ts";
 
@@ -20,6 +21,11 @@ const HELP = `Usage:
   deno task certs issue --cn NAME --role user|admin [--dir DIR] [--out OUT] [--force]
       Issue NAME.pem/NAME.key signed by the CA in DIR, written to OUT
       (default DIR; another OUT also gets a copy of ca.pem).
+  deno task certs revoke --cert FILE [--dir DIR]
+      Revoke the certificate in FILE: DIR/revoked.json lists it and
+      DIR/crl.pem is written anew (valid 30 days; revoke again, or with the
+      same FILE, to renew it). Servers given --crl DIR/crl.pem refuse it
+      once they read the list (at start, and on SIGHUP).
 
 Options:
   --dir DIR     directory of the CA (default certs/dev in the repo)
@@ -48,6 +54,14 @@ async function main(args: string[]): Promise<number> {
     console.log(`certs: development set ready in ${dir}`);
     return 0;
   }
+  if (command === "revoke") {
+    if (!values.cert) throw new UsageError("revoke needs --cert FILE");
+    const serial = await revokeClient(dir, values.cert);
+    console.log(
+      `certs: revoked ${values.cert} (serial ${serial}); list: ${dir}/crl.pem`,
+    );
+    return 0;
+  }
   if (command !== "issue") throw new UsageError(`unknown command "${command}"`);
   if (!values.cn) throw new UsageError("issue needs --cn NAME");
   const role = values.role;
@@ -74,6 +88,7 @@ function parse(args: string[]) {
         out: { type: "string" },
         cn: { type: "string" },
         role: { type: "string" },
+        cert: { type: "string" },
       },
     });
   } catch (err) {

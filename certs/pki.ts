@@ -223,3 +223,40 @@ function randomSerial(): string {
   bytes[0] = (bytes[0] & 0x7f) | 0x01;
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
+
+/** A certificate the CA has revoked: its serial (hex) and when. */
+export interface Revoked {
+  serial: string;
+  date: Date;
+}
+
+/**
+ * A certificate revocation list (PEM) signed by `ca`, listing `revoked`;
+ * servers (`--crl`) refuse those certificates. It says when the next one is
+ * due (`days`, default 30): issue a new one before then.
+ *
+ * @example
+ * ```ts
+ * const crl = await createCrl(ca, [{ serial: "0a1b", date: new Date() }]);
+ * ```
+ */
+export async function createCrl(
+  ca: Pem,
+  revoked: readonly Revoked[],
+  { days = 30, now = new Date() }: { days?: number; now?: Date } = {},
+): Promise<string> {
+  const caCert = new x509.X509Certificate(ca.cert);
+  const caAlgorithm = keyAlgorithmOf(caCert);
+  const crl = await x509.X509CrlGenerator.create({
+    issuer: caCert.subject,
+    thisUpdate: now,
+    nextUpdate: new Date(now.getTime() + days * 86_400_000),
+    entries: revoked.map((r) => ({
+      serialNumber: r.serial,
+      revocationDate: r.date,
+    })),
+    signingKey: await importKey(ca.key, caAlgorithm),
+    signingAlgorithm: SIGNING[caAlgorithm],
+  });
+  return crl.toString("pem") + "\n";
+}

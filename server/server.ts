@@ -30,6 +30,7 @@ import { type LogSink, silentLog } from "./log.ts";
 import { reflectionService } from "./reflection.ts";
 import { jobWorkerService } from "./service.ts";
 import type { Metrics } from "./metrics.ts";
+import { readRevocationList, Revocations } from "./revocation.ts";
 import { checkTlsFiles } from "./tls_reload.ts";
 import {
   MutualTlsCredentials,
@@ -98,6 +99,8 @@ export interface JobServer {
    * not.
    */
   reloadTls(pem: TlsPem): Promise<void>;
+  /** Certificates the revocation list in force lists. */
+  revoked(): number;
 }
 
 const SERVICES = [
@@ -144,10 +147,16 @@ export async function startServer(options: ServerOptions): Promise<JobServer> {
     SERVICES,
   );
   const backlog = new Backlog();
+  const revocations = new Revocations(
+    options.tls.crl
+      ? await readRevocationList(options.tls.crl, options.tls.ca)
+      : undefined,
+  );
   addService(
     server,
     JobWorker,
     jobWorkerService(options.runtime, {
+      checkCertificate: (der) => revocations.check(der),
       streamed: metrics && ((stream, bytes) => metrics.streamed(stream, bytes)),
     }),
     {
@@ -178,7 +187,10 @@ export async function startServer(options: ServerOptions): Promise<JobServer> {
   });
   refuseAfterHandshake(
     server,
-    (der) => checkClientCertificate(der),
+    (der) => {
+      checkClientCertificate(der);
+      revocations.check(der);
+    },
     (reason, client) =>
       log({
         msg: "connection refused",
@@ -236,7 +248,12 @@ export async function startServer(options: ServerOptions): Promise<JobServer> {
     close: (closeOptions) => closing ??= close(closeOptions),
     async reloadTls(pem) {
       await checkTlsFiles(pem);
+      const list = pem.crl
+        ? await readRevocationList(pem.crl, pem.ca)
+        : undefined;
       credentials.reload(pem);
+      revocations.replace(list);
     },
+    revoked: () => revocations.list?.serials.size ?? 0,
   };
 }

@@ -34,12 +34,15 @@ import { identityFromCertificate } from "./identity.ts";
 export function jobWorkerService(
   runtime: JobRuntime,
   options: {
+    /** Throws when the caller's certificate is no longer good (revoked). */
+    checkCertificate?: (der: Uint8Array | undefined) => void;
     /** Told of every chunk of output sent to a Logs client. */
     streamed?: (stream: string, bytes: number) => void;
   } = {},
 ): ServiceImpl<MethodsOf<typeof JobWorker>> {
   const accessFor = (ctx: CallContext, jobId?: string): Access => {
     if (jobId) ctx.fields.job = jobId;
+    options.checkCertificate?.(ctx.peerCertificate);
     const caller = identityFromCertificate(ctx.peerCertificate);
     ctx.fields.identity = caller.user;
     return new Access(runtime, caller);

@@ -11,21 +11,27 @@ import { Buffer } from "node:buffer";
 import type { ServerHttp2Session } from "node:http2";
 import type { TLSSocket } from "node:tls";
 
-/** PEM texts of the CA that signs clients and of the server's own cert/key. */
+/**
+ * PEM texts of the CA that signs clients, of the server's own cert/key, and
+ * of the CA's revocation list, if one is used.
+ */
 export interface TlsPem {
   ca: string;
   cert: string;
   key: string;
+  crl?: string;
 }
 
-/** Reads the three PEM files. */
+/** Reads the PEM files (the CRL only when a path is given). */
 export async function readTlsFiles(
-  paths: { ca: string; cert: string; key: string },
+  paths: { ca: string; cert: string; key: string; crl?: string },
 ): Promise<TlsPem> {
-  const [ca, cert, key] = await Promise.all(
-    [paths.ca, paths.cert, paths.key].map((path) => Deno.readTextFile(path)),
+  const [ca, cert, key, crl] = await Promise.all(
+    [paths.ca, paths.cert, paths.key, paths.crl].map((path) =>
+      path === undefined ? undefined : Deno.readTextFile(path)
+    ),
   );
-  return { ca, cert, key };
+  return { ca: ca!, cert: cert!, key: key!, ...(crl ? { crl } : {}) };
 }
 
 /**

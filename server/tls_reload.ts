@@ -9,18 +9,20 @@
 // tsyringe, used inside @peculiar/x509, needs the Reflect metadata polyfill.
 import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
+import { readRevocationList } from "./revocation.ts";
 import type { TlsPem } from "./tls.ts";
 
 /**
  * Throws with the reason when `pem` cannot serve: a CA or certificate that
- * does not parse, a certificate outside its validity, or a key that is not
- * the certificate's.
+ * does not parse, a certificate outside its validity, a key that is not
+ * the certificate's, or a CRL that is not the CA's.
  */
 export async function checkTlsFiles(
   pem: TlsPem,
   now: Date = new Date(),
 ): Promise<void> {
   new x509.X509Certificate(pem.ca);
+  if (pem.crl) await readRevocationList(pem.crl, pem.ca);
   const cert = new x509.X509Certificate(pem.cert);
   if (now < cert.notBefore || now > cert.notAfter) {
     throw new Error(

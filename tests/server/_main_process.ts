@@ -4,6 +4,7 @@
  */
 import { join } from "node:path";
 import { ensureDevCerts } from "../../certs/dev_certs.ts";
+import { createCrl } from "../../certs/pki.ts";
 import { OwnCgroup } from "../_own_cgroup.ts";
 
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
@@ -57,6 +58,8 @@ export async function spawnMain(
     after?: MainProcess;
     /** More flags for main.ts. */
     args?: string[];
+    /** Serve with `--crl certs/crl.pem`, an empty list of the dev CA at first. */
+    crl?: boolean;
   } = {},
 ): Promise<MainProcess> {
   const shared = options.after?.shared ?? {
@@ -81,6 +84,13 @@ export async function spawnMain(
   };
   try {
     await ensureDevCerts(certs);
+    if (options.crl) {
+      const ca = {
+        cert: await Deno.readTextFile(join(certs, "ca.pem")),
+        key: await Deno.readTextFile(join(certs, "ca.key")),
+      };
+      await Deno.writeTextFile(join(certs, "crl.pem"), await createCrl(ca, []));
+    }
     const server = [
       Deno.execPath(),
       "run",
@@ -96,6 +106,7 @@ export async function spawnMain(
       // Tests end their servers with SIGTERM: their jobs go too, unless a
       // test wants them left for the next server.
       ...(options.keepJobs ? [] : ["--stop-jobs-on-exit"]),
+      ...options.crl ? [`--crl=${join(certs, "crl.pem")}`] : [],
       ...options.args ?? [],
     ];
     // prlimit (util-linux) sets soft and hard limit, as a service manager would.
