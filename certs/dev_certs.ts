@@ -11,7 +11,14 @@ import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
 import { join } from "node:path";
 import { DEFAULT_DEV_DIR } from "./dev_dir.ts";
-import { createCa, createCrl, issueCert, type Pem } from "./pki.ts";
+import {
+  createCa,
+  createCrl,
+  createRequest,
+  issueCert,
+  type Pem,
+  signRequest,
+} from "./pki.ts";
 
 export { DEFAULT_DEV_DIR };
 
@@ -89,14 +96,7 @@ export async function issueClient(
   role: Role,
   opts: { force?: boolean; out?: string } = {},
 ): Promise<void> {
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(cn)) {
-    throw new RangeError(
-      `bad name "${cn}": use letters, digits, . _ - (at most 64)`,
-    );
-  }
-  if (cn === "ca" || cn === "server") {
-    throw new RangeError(`name "${cn}" is reserved`);
-  }
+  checkName(cn);
   const ca = await readPem(dir, "ca");
   if (!ca) {
     throw new Deno.errors.NotFound(`no CA in ${dir} (run: deno task certs)`);
@@ -153,6 +153,49 @@ export async function revokeClient(
   return cert.serialNumber;
 }
 
+/**
+ * The user's side of the request flow: a fresh key (`out/client.key`, mode
+ * 0600, never sent anywhere) and a request for `cn` (`out/<cn>.csr`) to
+ * hand to whoever holds the CA. Returns the request's path.
+ */
+export async function requestClient(cn: string, out: string): Promise<string> {
+  checkName(cn);
+  await Deno.mkdir(out, { recursive: true, mode: 0o700 });
+  const keyPath = join(out, "client.key");
+  if (await exists(keyPath)) throw new CertExistsError(keyPath);
+  const { csr, key } = await createRequest(cn);
+  await Deno.writeTextFile(keyPath, key, { mode: 0o600, createNew: true });
+  const csrPath = join(out, `${cn}.csr`);
+  await Deno.writeTextFile(csrPath, csr);
+  return csrPath;
+}
+
+/**
+ * The CA's side: signs the request in `csrPath` for `role`, writing
+ * `out/<cn>.pem` and `out/ca.pem`. Returns the user name.
+ */
+export async function signClient(
+  dir: string,
+  csrPath: string,
+  role: Role,
+  out: string,
+): Promise<string> {
+  const ca = await readPem(dir, "ca");
+  if (!ca) {
+    throw new Deno.errors.NotFound(`no CA in ${dir} (run: deno task certs)`);
+  }
+  const { cn, cert } = await signRequest(
+    ca,
+    await Deno.readTextFile(csrPath),
+    role,
+  );
+  checkName(cn);
+  await Deno.mkdir(out, { recursive: true, mode: 0o700 });
+  await Deno.writeTextFile(join(out, `${cn}.pem`), cert, { mode: 0o644 });
+  if (out !== dir) await Deno.writeTextFile(join(out, "ca.pem"), ca.cert);
+  return cn;
+}
+
 /** Reads `<name>.pem` and `<name>.key` from `dir`; undefined if either is missing. */
 export async function readPem(
   dir: string,
@@ -173,6 +216,18 @@ export async function readPem(
  * Writes the key first, then the cert. An existing key file is narrowed to
  * 0600 before the new key goes in, so no key is ever readable by others.
  */
+/** Throws RangeError unless `cn` can name a client (and its files). */
+function checkName(cn: string): void {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(cn)) {
+    throw new RangeError(
+      `bad name "${cn}": use letters, digits, . _ - (at most 64)`,
+    );
+  }
+  if (cn === "ca" || cn === "server" || cn === "client") {
+    throw new RangeError(`name "${cn}" is reserved`);
+  }
+}
+
 async function writePem(dir: string, name: string, pem: Pem): Promise<void> {
   const keyPath = join(dir, `${name}.key`);
   if (await exists(keyPath)) await Deno.chmod(keyPath, 0o600);

@@ -9,8 +9,10 @@ import {
   DEFAULT_DEV_DIR,
   ensureDevCerts,
   issueClient,
+  requestClient,
   revokeClient,
   type Role,
+  signClient,
 } from "./dev_certs.ts";
 
 const HELP = `Usage:
@@ -21,6 +23,14 @@ const HELP = `Usage:
   deno task certs issue --cn NAME --role user|admin [--dir DIR] [--out OUT] [--force]
       Issue NAME.pem/NAME.key signed by the CA in DIR, written to OUT
       (default DIR; another OUT also gets a copy of ca.pem).
+  deno task certs request --cn NAME --out DIR
+      On the user's side: a new key DIR/client.key (stays there) and a
+      request DIR/NAME.csr to send to the CA's keeper.
+  deno task certs sign --csr FILE --role user|admin [--dir DIR] [--out OUT]
+      On the CA's side: sign the request (its CN is the user name; the role
+      is yours to give), writing OUT/NAME.pem and OUT/ca.pem (default OUT:
+      the current directory). The user saves NAME.pem as client.pem next to
+      client.key, with ca.pem, e.g. in ~/.config/jw.
   deno task certs revoke --cert FILE [--dir DIR]
       Revoke the certificate in FILE: DIR/revoked.json lists it and
       DIR/crl.pem is written anew (valid 30 days; revoke again, or with the
@@ -52,6 +62,28 @@ async function main(args: string[]): Promise<number> {
     }
     await ensureDevCerts(dir, { force: values.force });
     console.log(`certs: development set ready in ${dir}`);
+    return 0;
+  }
+  if (command === "request") {
+    if (!values.cn) throw new UsageError("request needs --cn NAME");
+    if (!values.out) throw new UsageError("request needs --out DIR");
+    const csr = await requestClient(values.cn, values.out);
+    console.log(
+      `certs: key ${values.out}/client.key kept; send ${csr} to the CA's keeper`,
+    );
+    return 0;
+  }
+  if (command === "sign") {
+    if (!values.csr) throw new UsageError("sign needs --csr FILE");
+    const role = values.role;
+    if (role !== "user" && role !== "admin") {
+      throw new UsageError("sign needs --role user or --role admin");
+    }
+    const out = values.out ?? ".";
+    const cn = await signClient(dir, values.csr, role, out);
+    console.log(
+      `certs: signed ${cn} (${role}): ${out}/${cn}.pem and ${out}/ca.pem`,
+    );
     return 0;
   }
   if (command === "revoke") {
@@ -89,6 +121,7 @@ function parse(args: string[]) {
         cn: { type: "string" },
         role: { type: "string" },
         cert: { type: "string" },
+        csr: { type: "string" },
       },
     });
   } catch (err) {

@@ -112,13 +112,81 @@ export async function createCa(
  * ```
  */
 export async function issueCert(ca: Pem, opts: IssueOptions): Promise<Pem> {
+  const algorithm = opts.algorithm ?? "ecdsa-p256";
+  const keys = await generateKeys(algorithm);
+  return {
+    cert: await signPublicKey(ca, keys.publicKey, algorithm, opts),
+    key: await exportKey(keys.privateKey),
+  };
+}
+
+/**
+ * A key and a certificate signing request for `cn`, made on the user's
+ * side: the private key never leaves it; the CA signs the request
+ * ({@link signRequest}) and decides the role.
+ */
+export async function createRequest(
+  cn: string,
+  algorithm: KeyAlgorithm = "ecdsa-p256",
+): Promise<{ csr: string; key: string }> {
+  const keys = await generateKeys(algorithm);
+  const csr = await x509.Pkcs10CertificateRequestGenerator.create({
+    name: [{ CN: [cn] }],
+    keys,
+    signingAlgorithm: SIGNING[algorithm],
+  });
+  return {
+    csr: csr.toString("pem") + "\n",
+    key: await exportKey(keys.privateKey),
+  };
+}
+
+/**
+ * A client certificate for the key of `csrPem` (its signature checked: the
+ * requester holds the key), with the request's CN and the role `ou` the CA
+ * gives; whatever else the request asks for is ignored.
+ */
+export async function signRequest(
+  ca: Pem,
+  csrPem: string,
+  ou: string,
+): Promise<{ cn: string; cert: string }> {
+  let csr: x509.Pkcs10CertificateRequest;
+  try {
+    csr = new x509.Pkcs10CertificateRequest(csrPem);
+  } catch (err) {
+    throw new RangeError(
+      `not a certificate request: ${(err as Error).message}`,
+    );
+  }
+  if (!await csr.verify()) {
+    throw new RangeError("the request's signature does not match its key");
+  }
+  const cn = csr.subjectName.getField("CN")[0];
+  if (!cn) throw new RangeError("the request has no CN (user name)");
+  const publicKey = await csr.publicKey.export();
+  const algorithm = publicKey.algorithm.name === "Ed25519"
+    ? "ed25519"
+    : "ecdsa-p256";
+  const cert = await signPublicKey(ca, publicKey, algorithm, {
+    cn,
+    ou,
+    usage: "client",
+  });
+  return { cn, cert };
+}
+
+/** A certificate for `publicKey` signed by `ca`. */
+async function signPublicKey(
+  ca: Pem,
+  publicKey: CryptoKey,
+  algorithm: KeyAlgorithm,
+  opts: IssueOptions,
+): Promise<string> {
   const caCert = new x509.X509Certificate(ca.cert);
   const caAlgorithm = keyAlgorithmOf(caCert);
   const caKey = await importKey(ca.key, caAlgorithm);
-  const algorithm = opts.algorithm ?? "ecdsa-p256";
-  const keys = await generateKeys(algorithm);
   const { notBefore, notAfter } = validity(opts, caCert.notAfter);
-
   const extensions: x509.Extension[] = [
     new x509.BasicConstraintsExtension(false, undefined, true),
     new x509.KeyUsagesExtension(
@@ -127,7 +195,7 @@ export async function issueCert(ca: Pem, opts: IssueOptions): Promise<Pem> {
         : x509.KeyUsageFlags.digitalSignature,
       true,
     ),
-    await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+    await x509.SubjectKeyIdentifierExtension.create(publicKey),
     await x509.AuthorityKeyIdentifierExtension.create(caCert.publicKey),
   ];
   if (!opts.noEku) {
@@ -161,14 +229,11 @@ export async function issueCert(ca: Pem, opts: IssueOptions): Promise<Pem> {
     notBefore,
     notAfter,
     signingAlgorithm: SIGNING[caAlgorithm],
-    publicKey: keys.publicKey,
+    publicKey,
     signingKey: caKey,
     extensions,
   });
-  return {
-    cert: cert.toString("pem") + "\n",
-    key: await exportKey(keys.privateKey),
-  };
+  return cert.toString("pem") + "\n";
 }
 
 function validity(
