@@ -12,6 +12,7 @@ import { versionLine } from "./version.ts";
 import {
   DEFAULT_JOB_UIDS,
   JobRuntime,
+  loadPolicy,
   MAX_GRACE_MS,
   parseSize,
   parseUidRange,
@@ -191,6 +192,12 @@ async function main(args: string[], log: LogSink): Promise<number> {
         `cannot read TLS files (for development: deno task certs): ${err.message}`,
       );
     });
+  // A bad policy is found now, not at the first start (SIGHUP checks it too).
+  if (flags.policy) {
+    await loadPolicy(flags.policy).catch((err: Error) => {
+      throw new Error((err.cause as Error | undefined)?.message ?? err.message);
+    });
+  }
   // Only flags that were given: JobRuntime.open spreads its options over its
   // defaults, so an undefined key would replace a default.
   const runtime = await JobRuntime.open({

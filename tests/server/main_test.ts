@@ -220,3 +220,47 @@ Deno.test("SIGTERM leaves running jobs to the next server: main.ts exits 0, the 
     again.close();
   }
 });
+
+Deno.test("main.ts refuses bad flags and a bad policy at start, in one log line, before touching anything", async () => {
+  const policy = await Deno.makeTempFile({ suffix: ".json" });
+  const dataDir = await Deno.makeTempDir({ prefix: "jw-badstart-" });
+  try {
+    await Deno.writeTextFile(policy, JSON.stringify({ ceiling: { cpu: 2 } }));
+    const run = async (...args: string[]) => {
+      const out = await new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "-A",
+          new URL("../../main.ts", import.meta.url).pathname,
+          `--data-dir=${dataDir}/data`,
+          ...args,
+        ],
+        stdout: "null",
+        stderr: "piped",
+      }).output();
+      const lines = new TextDecoder().decode(out.stderr).trim().split("\n");
+      assert.equal(out.code, 1);
+      assert.equal(lines.length, 1, lines.join("\n"));
+      const record = JSON.parse(lines[0]);
+      assert.equal(record.msg, "fatal");
+      return String(record.error);
+    };
+    assert.match(
+      await run(`--policy=${policy}`),
+      /"ceiling" is not a policy section/,
+    );
+    assert.match(await run("--listen=localhost"), /--listen: HOST:PORT/);
+    assert.match(
+      await run("--metrics-listen=127.0.0.1:99999"),
+      /--metrics-listen: HOST:PORT/,
+    );
+    // Nothing was created for a server that never ran.
+    assert.equal(
+      await Deno.lstat(`${dataDir}/data`).then(() => true, () => false),
+      false,
+    );
+  } finally {
+    await Deno.remove(policy);
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
