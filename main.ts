@@ -20,6 +20,7 @@ import {
 } from "./lib/mod.ts";
 import { warnIfExpiring } from "./server/cert_expiry.ts";
 import { type LogSink, stderrLog } from "./server/log.ts";
+import { type FlagTypes, readConfigFile } from "./server/config_file.ts";
 import { Metrics, serveMetrics } from "./server/metrics.ts";
 import { startServer } from "./server/server.ts";
 import { connectionCap, openFileLimit } from "./server/connection_guard.ts";
@@ -31,6 +32,8 @@ Serves jobworker.v1.JobWorker, grpc.health.v1.Health and server reflection
 over mutual TLS 1.3. Logs one JSON line per call to stderr.
 
 Flags:
+  --config FILE        JSON settings: keys are the flags below without "--"
+                       ({"listen": "0.0.0.0:50051", "retain-jobs": 20}); flags win
   --listen HOST:PORT   address to listen on (default 127.0.0.1:50051)
   --ca FILE            CA certificate clients must chain to (default ${
   devPath("ca.pem")
@@ -126,34 +129,60 @@ function parseRetention(
   return retention;
 }
 
+const FLAGS = {
+  config: { type: "string" },
+  listen: { type: "string" },
+  ca: { type: "string" },
+  cert: { type: "string" },
+  key: { type: "string" },
+  crl: { type: "string" },
+  "data-dir": { type: "string" },
+  policy: { type: "string" },
+  "job-user": { type: "string" },
+  "job-uids": { type: "string" },
+  "job-paths": { type: "string" },
+  grace: { type: "string" },
+  "retain-hours": { type: "string" },
+  "retain-bytes": { type: "string" },
+  "retain-jobs": { type: "string" },
+  "max-log-bytes": { type: "string" },
+  instance: { type: "string" },
+  "stop-jobs-on-exit": { type: "boolean" },
+  "metrics-listen": { type: "string" },
+  version: { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+/** What a flag given neither on the command line nor in the file is. */
+const DEFAULTS = {
+  listen: "127.0.0.1:50051",
+  ca: devPath("ca.pem"),
+  cert: devPath("server.pem"),
+  key: devPath("server.key"),
+  "data-dir": DEFAULT_DATA_DIR,
+  grace: "10",
+};
+
+/** Every flag but these may be set in the config file. */
+const FILE_SETTINGS: FlagTypes = Object.fromEntries(
+  Object.entries(FLAGS)
+    .filter(([name]) => !["config", "version", "help"].includes(name))
+    .map(([name, { type }]) => [name, type]),
+);
+
 async function main(args: string[], log: LogSink): Promise<number> {
-  const { values: flags } = parseArgs({
+  const { values: given } = parseArgs({
     args,
-    options: {
-      listen: { type: "string", default: "127.0.0.1:50051" },
-      ca: { type: "string", default: devPath("ca.pem") },
-      cert: { type: "string", default: devPath("server.pem") },
-      key: { type: "string", default: devPath("server.key") },
-      crl: { type: "string" },
-      "data-dir": { type: "string", default: DEFAULT_DATA_DIR },
-      policy: { type: "string" },
-      "job-user": { type: "string" },
-      "job-uids": { type: "string" },
-      "job-paths": { type: "string" },
-      grace: { type: "string", default: "10" },
-      "retain-hours": { type: "string" },
-      "retain-bytes": { type: "string" },
-      "retain-jobs": { type: "string" },
-      "max-log-bytes": { type: "string" },
-      instance: { type: "string" },
-      "stop-jobs-on-exit": { type: "boolean" },
-      "metrics-listen": { type: "string" },
-      version: { type: "boolean" },
-      help: { type: "boolean", short: "h" },
-    },
+    options: FLAGS,
     strict: true,
     allowPositionals: false,
   });
+  const fromFile = given.config
+    ? await readConfigFile(given.config, FILE_SETTINGS)
+    : {};
+  const flags = { ...DEFAULTS, ...fromFile, ...given } as
+    & typeof given
+    & typeof DEFAULTS;
   if (flags.help) {
     console.log(HELP);
     return 0;

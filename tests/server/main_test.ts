@@ -254,6 +254,26 @@ Deno.test("main.ts refuses bad flags and a bad policy at start, in one log line,
       await run("--metrics-listen=127.0.0.1:99999"),
       /--metrics-listen: HOST:PORT/,
     );
+    const config = `${dataDir}/config.json`;
+    await Deno.writeTextFile(config, JSON.stringify({ "retain-jobz": 3 }));
+    assert.match(
+      await run(`--config=${config}`),
+      /"retain-jobz" is not a setting/,
+    );
+    // A setting from the file is used, and a flag wins over it.
+    await Deno.writeTextFile(config, JSON.stringify({ listen: "nowhere" }));
+    assert.match(
+      await run(`--config=${config}`),
+      /--listen: HOST:PORT.*"nowhere"/,
+    );
+    assert.match(
+      await run(
+        `--config=${config}`,
+        "--listen=127.0.0.1:1",
+        `--policy=${policy}`,
+      ),
+      /is not a policy section/,
+    );
     // Nothing was created for a server that never ran.
     assert.equal(
       await Deno.lstat(`${dataDir}/data`).then(() => true, () => false),
