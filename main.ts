@@ -246,7 +246,11 @@ async function main(args: string[], log: LogSink): Promise<number> {
       ? { viewPaths: flags["job-paths"].split(",").filter(Boolean) }
       : {}),
   });
-  warnIfExpiring(tls.cert, log);
+  let servedCert = tls.cert;
+  warnIfExpiring(servedCert, log);
+  // And every day: a server may run for months.
+  const daily = setInterval(() => warnIfExpiring(servedCert, log), 86_400_000);
+  Deno.unrefTimer(daily);
   const maxConnections = connectionCap(openFileLimit());
   const server = await startServer({
     listen: flags.listen,
@@ -295,6 +299,7 @@ async function main(args: string[], log: LogSink): Promise<number> {
         cert: flags.cert,
         ...(flags.crl ? { crl: flags.crl, revoked: server.revoked() } : {}),
       });
+      servedCert = pem.cert;
       warnIfExpiring(pem.cert, log);
     } catch (err) {
       log({
@@ -322,6 +327,7 @@ async function main(args: string[], log: LogSink): Promise<number> {
     }
   });
   await stopped;
+  clearInterval(daily);
   await metricsServer?.shutdown();
   return 0;
 }
