@@ -53,7 +53,7 @@ export async function main(
     );
     server = credentials.server;
     using client = await connect(credentials);
-    return await dispatch(client, invocation, output);
+    return await dispatch(client, invocation, output, server);
   } catch (err) {
     if (err instanceof Deno.errors.BrokenPipe) return 0;
     const { message, exitCode } = describeError(err, server);
@@ -67,6 +67,7 @@ function dispatch(
   client: JobWorkerClient,
   invocation: Exclude<Invocation, { command: "help" | "version" }>,
   output: Output,
+  server: string,
 ): Promise<number> {
   switch (invocation.command) {
     case "start":
@@ -76,10 +77,11 @@ function dispatch(
     case "stop":
       return stop(
         client,
-        invocation.id,
+        invocation.ids,
         invocation.graceMs,
         invocation.json,
         output,
+        server,
       );
     case "status":
       return status(client, invocation.id, invocation.json, output);
@@ -88,7 +90,7 @@ function dispatch(
     case "logs":
       return logs(client, invocation, output);
     case "rm":
-      return rm(client, invocation.id, invocation.json, output);
+      return rm(client, invocation.ids, invocation.json, output, server);
     case "whoami":
       return whoami(client, invocation.json, output);
   }

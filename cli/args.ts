@@ -63,7 +63,7 @@ export type Invocation =
   | {
     command: "stop";
     conn: ConnectionFlags;
-    id: string;
+    ids: string[];
     graceMs?: number;
     json: boolean;
   }
@@ -91,7 +91,7 @@ export type Invocation =
     /** Only the last this many lines. */
     tail?: bigint;
   }
-  | { command: "rm"; conn: ConnectionFlags; id: string; json: boolean }
+  | { command: "rm"; conn: ConnectionFlags; ids: string[]; json: boolean }
   | { command: "whoami"; conn: ConnectionFlags; json: boolean };
 
 type Options = NonNullable<ParseArgsConfig["options"]>;
@@ -202,7 +202,7 @@ export function parseInvocation(
       return {
         command,
         conn,
-        id: jobId(command, positionals, after),
+        ids: jobIds(command, positionals, after),
         graceMs: values.grace === undefined
           ? undefined
           : parseDuration(str(values.grace), "--grace"),
@@ -249,7 +249,7 @@ export function parseInvocation(
       return {
         command,
         conn,
-        id: jobId(command, positionals, after),
+        ids: jobIds(command, positionals, after),
         json: Boolean(values.json),
       };
     case "whoami":
@@ -422,6 +422,17 @@ function jobId(
     throw new UsageError(`${command} takes one job id, got ${ids.length}`);
   }
   return ids[0];
+}
+
+/** One or more job ids (`jw rm A B C`). */
+function jobIds(
+  command: Command,
+  positionals: string[],
+  after?: string[],
+): string[] {
+  const ids = [...positionals, ...(after ?? [])];
+  if (ids.length === 0) throw new UsageError(`${command} needs a job id`);
+  return ids;
 }
 
 function noArguments(

@@ -94,7 +94,7 @@ Deno.test("logs, stop, status, ls and whoami parse their flags", () => {
   assert.deepEqual(parseInvocation(["stop", "--grace", "1m30s", "abc"]), {
     command: "stop",
     conn: {},
-    id: "abc",
+    ids: ["abc"],
     graceMs: 90_000,
     json: false,
   });
@@ -111,10 +111,10 @@ Deno.test("logs, stop, status, ls and whoami parse their flags", () => {
     owner: "bob",
     json: false,
   });
-  assert.deepEqual(parseInvocation(["rm", "abc"]), {
+  assert.deepEqual(parseInvocation(["rm", "abc", "def"]), {
     command: "rm",
     conn: {},
-    id: "abc",
+    ids: ["abc", "def"],
     json: false,
   });
   assert.deepEqual(parseInvocation(["whoami", "--cert", "c", "--key", "k"]), {

@@ -49,10 +49,12 @@ streaming; a second Ctrl-C leaves at once with the job still stopping.
 Flags:
 ${START_FLAGS}`,
 
-  stop: `Usage: jw stop [--grace DURATION] ID
+  stop: `Usage: jw stop [--grace DURATION] ID...
 
-Sends SIGTERM to every process of job ID and SIGKILL to whatever is left
-after the grace period. Prints nothing on success.
+Sends SIGTERM to every process of each job and SIGKILL to whatever is left
+after the grace period. Prints nothing on success; a job that had already
+ended is a note on stderr, not an error. With several jobs, one that fails
+is one line on stderr and the others go on.
 
 Flags:
   --grace DURATION   time between SIGTERM and SIGKILL (10s, 500ms, 1m30s;
@@ -104,10 +106,11 @@ Flags:
   Output the server's output cap dropped is noted on stderr as
   "jw: N bytes of output dropped by the server's output cap".`,
 
-  rm: `Usage: jw rm [--json] ID
+  rm: `Usage: jw rm [--json] ID...
 
-Removes job ID, which must have ended, and its output. Prints nothing on
-success.
+Removes each job, which must have ended, and its output. Prints nothing on
+success; with several jobs, one that fails is one line on stderr and the
+others go on.
 
 Flags:
   --json             print the removed job as proto3 JSON`,
@@ -128,11 +131,11 @@ Usage: jw [connection flags] COMMAND [flags] [ARGS]
 Commands:
   start    start a job, print its id
   run      start a job, stream its output, exit with its exit code
-  stop     stop a job
+  stop     stop jobs
   status   show a job
   ls       list jobs
   logs     write a job's output
-  rm       remove an ended job and its output
+  rm       remove ended jobs and their output
   whoami   show who the server thinks you are
 
 Run jw COMMAND --help for the flags of COMMAND; jw --version prints the version.

@@ -1,7 +1,7 @@
 /**
  * Renders jobs for people: the `jw ls` table and the `jw status` details.
- * Colour and human durations ("5m", "3m ago") only when `tty` is set; a pipe
- * gets plain text, whole seconds and ISO 8601 times.
+ * Ages are short ("3s", "2m", "4h", "3d") everywhere; colour, and the age
+ * beside a time, only on a terminal (no colour with NO_COLOR).
  *
  * @module
  */
@@ -10,7 +10,6 @@ import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import os from "node:os";
 import { type Job, JobState } from "../gen/jobworker/v1/jobworker_pb.ts";
 import { formatSize } from "../lib/limits.ts";
-import { formatDuration } from "./duration.ts";
 import { escapeControls, hasControls } from "./escape.ts";
 
 /** How to render: for a terminal or not, and the time ages count from. */
@@ -22,8 +21,17 @@ export interface RenderOptions {
 const COLOURS = { red: 31, green: 32, yellow: 33, dim: 2, bold: 1 } as const;
 type Colour = keyof typeof COLOURS;
 
+/** Colour is for terminals, unless NO_COLOR (https://no-color.org) is set. */
 function paint(text: string, colour: Colour, tty: boolean): string {
-  return tty ? `\x1b[${COLOURS[colour]}m${text}\x1b[0m` : text;
+  return tty && !noColour() ? `\x1b[${COLOURS[colour]}m${text}\x1b[0m` : text;
+}
+
+function noColour(): boolean {
+  try {
+    return Boolean(Deno.env.get("NO_COLOR"));
+  } catch {
+    return false; // no permission to read the environment
+  }
 }
 
 const SIGNAL_NAMES = new Map<number, string>(
@@ -59,7 +67,11 @@ export function stateWord(state: JobState): string {
 
 /** How the job ended, for the exit column: `0`, `SIGKILL`, `oom`, or empty. */
 export function exitText(job: Job): string {
-  if (job.state === JobState.EXITED) return String(job.exitCode ?? "");
+  // Any ended job that exited has its code (a stopped one may have exited
+  // on its own after SIGTERM).
+  if (job.exitCode !== undefined && job.state !== JobState.RUNNING) {
+    return String(job.exitCode);
+  }
   if (job.signal !== undefined) {
     return signalName(job.signal) + (job.oomKilled ? " (oom)" : "");
   }
@@ -99,18 +111,30 @@ export function commandLine(job: Job): string {
   return [job.command, ...job.args].map(shellQuote).join(" ");
 }
 
-function age(
-  created: Timestamp | undefined,
-  { tty, now }: RenderOptions,
-): string {
+function age(created: Timestamp | undefined, { now }: RenderOptions): string {
   if (!created) return "";
-  const ms = now.getTime() - timestampDate(created).getTime();
-  return tty ? formatDuration(ms) : String(Math.max(0, Math.floor(ms / 1000)));
+  return shortAge(now.getTime() - timestampDate(created).getTime());
+}
+
+/** An age in its largest whole unit, as `docker ps` and `ls -l` readers expect: 3s, 2m, 4h, 3d. */
+export function shortAge(ms: number): string {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m`;
+  if (s < 48 * 3600) return `${Math.floor(s / 3600)}h`;
+  return `${Math.floor(s / 86400)}d`;
+}
+
+/** The state cell: the state, and for a stopped job that exited on its own, so (`stopped (exit 5)`). */
+function stateCell(job: Job): string {
+  const word = stateWord(job.state);
+  if (job.state !== JobState.STOPPED) return word;
+  return job.exitCode === undefined ? word : `${word} (exit ${job.exitCode})`;
 }
 
 /**
  * The `jw ls` table: ID, OWNER, STATE, EXIT, AGE, COMMAND, columns padded to
- * their widest cell. AGE is in whole seconds unless on a terminal.
+ * their widest cell.
  *
  * @example
  * ```ts
@@ -122,7 +146,7 @@ export function renderTable(jobs: Job[], options: RenderOptions): string {
   const rows = jobs.map((job) => [
     job.id,
     escapeControls(job.owner),
-    stateWord(job.state),
+    stateCell(job),
     exitText(job),
     age(job.createdAt, options),
     commandLine(job),
@@ -209,10 +233,12 @@ function output(job: Job): string {
 }
 
 function state(job: Job, tty: boolean): string {
-  const word = stateWord(job.state);
+  const cell = stateCell(job);
   const how = exitText(job);
   const colour = stateColour(job);
-  const text = how === "" ? word : `${word} ${how}`;
+  const text = how === "" || job.state === JobState.STOPPED
+    ? cell
+    : `${cell} ${how}`;
   return colour ? paint(text, colour, tty) : text;
 }
 

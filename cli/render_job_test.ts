@@ -2,7 +2,12 @@ import assert from "node:assert/strict";
 import { create } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { JobSchema, JobState } from "../gen/jobworker/v1/jobworker_pb.ts";
-import { renderDetails, renderTable, shellQuote } from "./render_job.ts";
+import {
+  renderDetails,
+  renderTable,
+  shellQuote,
+  shortAge,
+} from "./render_job.ts";
 
 const NOW = new Date(Date.UTC(2026, 0, 1, 12, 0, 0));
 const job = (init: Parameters<typeof create<typeof JobSchema>>[1]) =>
@@ -42,31 +47,56 @@ const jobs = [
     signal: 15,
     command: "srv",
   }),
+  job({
+    id: "e5",
+    owner: "alice",
+    state: JobState.STOPPED,
+    exitCode: 5,
+    command: "sh",
+  }),
 ];
 
-Deno.test("the ls table has aligned columns and plain seconds off a terminal", () => {
+Deno.test("the ls table has aligned columns, short ages, and the exit of every ended job", () => {
   assert.equal(
     renderTable(jobs, { tty: false, now: NOW }),
     [
-      "ID  OWNER  STATE     EXIT           AGE  COMMAND",
-      "a1  alice  running                  90   sleep 60",
-      "b2  bob    exited    3              90   sh -c 'exit 3'",
-      "c3  alice  signaled  SIGKILL (oom)  90   hog",
-      "d4  alice  stopped   SIGTERM        90   srv",
+      "ID  OWNER  STATE             EXIT           AGE  COMMAND",
+      "a1  alice  running                          1m   sleep 60",
+      "b2  bob    exited            3              1m   sh -c 'exit 3'",
+      "c3  alice  signaled          SIGKILL (oom)  1m   hog",
+      "d4  alice  stopped           SIGTERM        1m   srv",
+      "e5  alice  stopped (exit 5)  5              1m   sh",
     ].join("\n"),
   );
 });
 
+Deno.test("ages are in their largest whole unit", () => {
+  assert.deepEqual(
+    [0, 59_999, 60_000, 3_599_999, 3_600_000, 47 * 3_600_000, 48 * 3_600_000]
+      .map(shortAge),
+    ["0s", "59s", "1m", "59m", "1h", "47h", "2d"],
+  );
+});
+
+Deno.test("NO_COLOR keeps a terminal's table plain", () => {
+  Deno.env.set("NO_COLOR", "1");
+  try {
+    assert.ok(!renderTable(jobs, { tty: true, now: NOW }).includes("\x1b["));
+  } finally {
+    Deno.env.delete("NO_COLOR");
+  }
+});
+
 Deno.test("on a terminal the table has human ages and colour", () => {
   const text = renderTable(jobs, { tty: true, now: NOW });
-  assert.match(text, /1m30s/);
+  assert.match(text, / 1m /);
   assert.ok(text.includes("\x1b[32mrunning\x1b[0m"), "running in green");
   // Without escapes the layout is the same as off a terminal, save the age.
   // deno-lint-ignore no-control-regex
   const plain = text.replace(/\x1b\[\d+m/g, "");
   assert.equal(
     plain.split("\n")[1],
-    "a1  alice  running                  1m30s  sleep 60",
+    "a1  alice  running                          1m   sleep 60",
   );
 });
 

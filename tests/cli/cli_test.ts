@@ -223,7 +223,7 @@ Deno.test("jw against a real server", async (t) => {
         assert.match(listed.out, /^ID +OWNER +STATE +EXIT +AGE +COMMAND\n/);
         assert.match(
           listed.out,
-          new RegExp(`^${sleeper} +alice +running +\\d+ +sleep 60$`, "m"),
+          new RegExp(`^${sleeper} +alice +running +\\d+s +sleep 60$`, "m"),
         );
 
         const stopped = await jw(
@@ -262,6 +262,47 @@ Deno.test("jw against a real server", async (t) => {
           admins.out,
           new RegExp(`^${sleeper} +alice +stopped +SIG`, "m"),
         );
+      },
+    );
+
+    await t.step(
+      "stop and rm take several ids; stopping an ended job is a note; ls shows how a stopped job ended",
+      async () => {
+        const started = await jw(
+          server,
+          "alice",
+          "start",
+          "--",
+          "sh",
+          "-c",
+          'trap "exit 5" TERM; sleep 100 & wait',
+        );
+        const id = started.out.trim();
+        const done = await jw(server, "alice", "start", "--", "true");
+        const ended = done.out.trim();
+        await jw(server, "alice", "logs", "-f", ended);
+        const stopped = await jw(server, "alice", "stop", id, ended);
+        assert.deepEqual(
+          [stopped.code, stopped.err],
+          [0, `jw: job ${ended} had already ended\n`],
+        );
+        const listed = await jw(server, "alice", "ls", "--all");
+        const row = listed.out.split("\n").find((line) => line.startsWith(id));
+        assert.match(row ?? "", /stopped \(exit 5\) +5 +\d+[smhd] /);
+        const removed = await jw(
+          server,
+          "alice",
+          "rm",
+          id,
+          "000000000000",
+          ended,
+        );
+        assert.deepEqual(
+          [removed.code, removed.err],
+          [1, "jw: not found: job 000000000000\n"],
+        );
+        const after = await jw(server, "alice", "status", ended);
+        assert.equal(after.code, 1, "the job after the bad id was removed too");
       },
     );
 
