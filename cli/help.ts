@@ -44,7 +44,8 @@ ${START_FLAGS}
 Starts CMD as a job, streams its output (stdout to stdout, stderr to stderr)
 until it ends and exits with its exit code, or 128+N when it was killed by
 signal N. Ctrl-C stops the job (SIGTERM, then SIGKILL after 10 s) and keeps
-streaming; a second Ctrl-C leaves at once with the job still stopping.
+streaming; a second Ctrl-C leaves at once with the job still stopping. When
+its output is closed (jw run ... | head), it stops the job and exits 141.
 
 Flags:
 ${START_FLAGS}`,

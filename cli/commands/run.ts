@@ -8,6 +8,8 @@ import { startRequest } from "./start.ts";
 
 /** Exit code of `jw run` after a second Ctrl-C, as a shell reports SIGINT. */
 const INTERRUPTED = 130;
+/** Exit code of `jw run` whose stdout was closed, as a shell reports SIGPIPE. */
+const BROKEN_PIPE = 141;
 
 /**
  * The exit code `jw run` passes on for an ended job: its own code, or
@@ -53,6 +55,9 @@ export async function run(
   let interrupts = 0;
   const onInterrupt = () => {
     if (++interrupts === 1) {
+      output.err(
+        `jw: stopping job ${job.id} (Ctrl-C again to leave it running)\n`,
+      ).catch(() => {});
       client.stop({ jobId: job.id }).catch(() => leave.abort());
     } else leave.abort();
   };
@@ -65,6 +70,14 @@ export async function run(
     );
   } catch (err) {
     if (leave.signal.aborted) return INTERRUPTED;
+    if (err instanceof Deno.errors.BrokenPipe) {
+      // Whoever read our output is gone (`jw run … | head`): so is the
+      // point of the job. Exit as a shell reports SIGPIPE.
+      await output.err(`jw: output closed; stopping job ${job.id}\n`)
+        .catch(() => {});
+      await client.stop({ jobId: job.id }).catch(() => {});
+      return BROKEN_PIPE;
+    }
     throw err;
   } finally {
     Deno.removeSignalListener("SIGINT", onInterrupt);

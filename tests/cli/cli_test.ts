@@ -383,6 +383,46 @@ Deno.test("jw against a real server", async (t) => {
       },
     );
 
+    await t.step(
+      "run whose output is closed (| head) stops its job and exits 141",
+      async () => {
+        const child = new Deno.Command(JW, {
+          args: [
+            ...connection(server, "alice"),
+            "run",
+            "--",
+            "sh",
+            "-c",
+            "i=0; while true; do echo $i; i=$((i+1)); sleep 0.05; done",
+          ],
+          stdin: "null",
+          stdout: "piped",
+          stderr: "piped",
+          env: { NO_COLOR: "1", JW_SERVER: "", JW_USER: "" },
+        }).spawn();
+        const reader = child.stdout.getReader();
+        let seen = "";
+        while (seen.split("\n").length < 3) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          seen += decoder.decode(value);
+        }
+        await reader.cancel();
+        const [status, err] = await Promise.all([
+          child.status,
+          new Response(child.stderr).text(),
+        ]);
+        assert.equal(status.code, 141, err);
+        const id = /^jw: output closed; stopping job ([0-9a-f]{12})\n$/.exec(
+          err,
+        )
+          ?.[1];
+        assert.ok(id, err);
+        const json = await jw(server, "alice", "status", "--json", id);
+        assert.equal(JSON.parse(json.out).state, "JOB_STATE_STOPPED");
+      },
+    );
+
     await t.step("run passes arguments through untouched", async () => {
       const args = ["--help", "-x", "a b", "", "$HOME", "--"];
       const result = await jw(
