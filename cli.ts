@@ -14,6 +14,7 @@ import { helpText } from "./cli/help.ts";
 import { versionLine } from "./version.ts";
 import { connect, type JobWorkerClient } from "./cli/jobworker_client.ts";
 import { type Output, processOutput } from "./cli/output.ts";
+import { kill } from "./cli/commands/kill.ts";
 import { logs } from "./cli/commands/logs.ts";
 import { ls } from "./cli/commands/ls.ts";
 import { rm } from "./cli/commands/rm.ts";
@@ -79,6 +80,15 @@ function dispatch(
         client,
         invocation.ids,
         invocation.graceMs,
+        invocation.json,
+        output,
+        server,
+      );
+    case "kill":
+      return kill(
+        client,
+        invocation.ids,
+        invocation.signal,
         invocation.json,
         output,
         server,

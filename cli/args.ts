@@ -17,6 +17,7 @@ export const COMMANDS = [
   "start",
   "run",
   "stop",
+  "kill",
   "status",
   "ls",
   "logs",
@@ -65,6 +66,13 @@ export type Invocation =
     conn: ConnectionFlags;
     ids: string[];
     graceMs?: number;
+    json: boolean;
+  }
+  | {
+    command: "kill";
+    conn: ConnectionFlags;
+    ids: string[];
+    signal: string;
     json: boolean;
   }
   | { command: "status"; conn: ConnectionFlags; id: string; json: boolean }
@@ -121,6 +129,7 @@ const OPTIONS: Record<Command, Options> = {
   start: { ...START, json: { type: "boolean" } },
   run: START,
   stop: { grace: { type: "string" }, json: { type: "boolean" } },
+  kill: { signal: { type: "string", short: "s" }, json: { type: "boolean" } },
   status: { json: { type: "boolean" } },
   ls: {
     all: { type: "boolean", short: "a" },
@@ -206,6 +215,14 @@ export function parseInvocation(
         graceMs: values.grace === undefined
           ? undefined
           : parseDuration(str(values.grace), "--grace"),
+        json: Boolean(values.json),
+      };
+    case "kill":
+      return {
+        command,
+        conn,
+        ids: jobIds(command, positionals, after),
+        signal: values.signal === undefined ? "SIGKILL" : str(values.signal),
         json: Boolean(values.json),
       };
     case "status":

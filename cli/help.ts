@@ -107,6 +107,17 @@ Flags:
   Output the server's output cap dropped is noted on stderr as
   "jw: N bytes of output dropped by the server's output cap".`,
 
+  kill: `Usage: jw kill [-s SIGNAL] ID...
+
+Sends SIGNAL (default SIGKILL) to every process of each running job, as
+docker kill: by name (SIGHUP, HUP) or number. The job goes on unless the
+signal ends it.
+
+Flags:
+  -s, --signal SIGNAL  the signal (HUP INT QUIT ABRT KILL USR1 USR2 ALRM TERM
+                       CONT STOP TSTP WINCH)
+  --json               print each job as proto3 JSON`,
+
   rm: `Usage: jw rm [--json] ID...
 
 Removes each job, which must have ended, and its output. Prints nothing on
@@ -133,6 +144,7 @@ Commands:
   start    start a job, print its id
   run      start a job, stream its output, exit with its exit code
   stop     stop jobs
+  kill     send a signal to every process of jobs
   status   show a job
   ls       list jobs
   logs     write a job's output

@@ -15,6 +15,8 @@ import type { MessageInitShape } from "@bufbuild/protobuf";
 import { Buffer } from "node:buffer";
 import {
   JobWorker,
+  type KillRequestSchema,
+  type KillResponse,
   type ListRequestSchema,
   type ListResponse,
   type LogsRequestSchema,
@@ -70,6 +72,9 @@ export interface JobWorkerClient extends Disposable {
   stop(
     request: MessageInitShape<typeof StopRequestSchema>,
   ): Promise<StopResponse>;
+  kill(
+    request: MessageInitShape<typeof KillRequestSchema>,
+  ): Promise<KillResponse>;
   status(
     request: MessageInitShape<typeof StatusRequestSchema>,
   ): Promise<StatusResponse>;
@@ -156,6 +161,7 @@ export async function connect(
   return {
     start: (request) => unary("start", request),
     stop: (request) => unary("stop", request),
+    kill: (request) => unary("kill", request),
     status: (request) => unary("status", request),
     list: (request) => unary("list", request),
     remove: (request) => unary("remove", request),

@@ -107,6 +107,22 @@ export class Job {
   }
 
   /**
+   * Sends `signal` to every process of the job, now; `failed_precondition`
+   * once it has ended. What the signal does is the job's business.
+   */
+  async kill(signal: Deno.Signal): Promise<JobInfo> {
+    const cgroup = this.#cgroup;
+    if (this.#info.state !== "running" || !cgroup) {
+      throw new JobError(
+        "failed_precondition",
+        `job ${this.id} has already ended`,
+      );
+    }
+    await cgroup.signalAll(signal);
+    return this.info();
+  }
+
+  /**
    * Leaves the job to whoever serves the data directory next (a server
    * exiting without stopping its jobs): how it ends is no longer this
    * object's business, so it touches neither the job's cgroup nor its

@@ -34,6 +34,7 @@ export {
 } from "./job_uids.ts";
 export { DEFAULT_VIEW_PATHS, WORK_DIR } from "./job_view.ts";
 export { release } from "./release.ts";
+export { parseSignal } from "./signals.ts";
 export type { Retention } from "./retention.ts";
 export type {
   JobId,

@@ -5,7 +5,12 @@
  * @module
  */
 import type { JobWorker } from "../gen/jobworker/v1/jobworker_pb.ts";
-import { DEFAULT_GRACE_MS, type JobRuntime, release } from "../lib/mod.ts";
+import {
+  DEFAULT_GRACE_MS,
+  type JobRuntime,
+  parseSignal,
+  release,
+} from "../lib/mod.ts";
 import { Access } from "./access.ts";
 import {
   chunkToProto,
@@ -76,6 +81,13 @@ export function jobWorkerService(
         graceFromProto(request.grace, DEFAULT_GRACE_MS),
       );
       return { job: jobToProto(info) };
+    },
+
+    async kill(request, ctx) {
+      const job = accessFor(ctx, request.jobId).job(request.jobId);
+      const signal = parseSignal(request.signal);
+      ctx.fields.signal = signal;
+      return { job: jobToProto(await job.kill(signal)) };
     },
 
     async status(request, ctx) {

@@ -35,8 +35,9 @@
  *             becomes the job's user with no_new_privs, loads the seccomp
  *             filter (seccomp_filter.c) and forks the command. Then, like
  *             tini, it forwards SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1,
- *             SIGUSR2 and SIGWINCH to the command, reaps every orphan, and
- *             when the command ends tells the reporter how and exits, which
+ *             SIGUSR2 and SIGWINCH that processes of the job send it to
+ *             the command (the server signals every process itself),
+ *             reaps every orphan, and when the command ends tells the reporter how and exits, which
  *             ends every process left in the namespace.
  *   command   executed with exactly the environment given, in the working
  *             directory, with core dumps off and a bounded RLIMIT_NOFILE.
@@ -345,7 +346,11 @@ static void __attribute__((noreturn)) run_init(const struct config *c) {
     int sig = sigwaitinfo(&set, &info);
     if (sig < 0) continue;
     if (sig != SIGCHLD) {
-      kill(command, sig);
+      /* From inside the job (a sender it can see): pass it on, as tini
+       * does. From outside (si_pid 0: not in this namespace), it is the
+       * server signalling every process of the job, the command included:
+       * passing it on would deliver it twice. */
+      if (info.si_pid != 0) kill(command, sig);
       continue;
     }
     int status;

@@ -306,6 +306,50 @@ Deno.test("jw against a real server", async (t) => {
       },
     );
 
+    await t.step(
+      "kill sends a signal once to every process; the job goes on unless it ends it",
+      async () => {
+        const started = await jw(
+          server,
+          "alice",
+          "start",
+          "--",
+          "sh",
+          "-c",
+          'trap "echo usr1" USR1; echo ready; while true; do sleep 0.05; done',
+        );
+        const id = started.out.trim();
+        const text = async () => (await jw(server, "alice", "logs", id)).out;
+        while (!(await text()).includes("ready")) {
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+        const usr1 = await jw(server, "alice", "kill", "-s", "usr1", id);
+        assert.deepEqual([usr1.code, usr1.err], [0, ""]);
+        while (!(await text()).includes("usr1")) {
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        assert.equal(await text(), "ready\nusr1\n", "delivered once");
+        const bad = await jw(server, "alice", "kill", "-s", "SIGFOO", id);
+        assert.equal(bad.code, 1);
+        assert.match(bad.err, /^jw: invalid argument: unknown signal "SIGFOO"/);
+        const foreign = await jw(server, "bob", "kill", id);
+        assert.equal(foreign.err, `jw: not found: job ${id}\n`);
+        assert.equal(
+          JSON.parse((await jw(server, "alice", "status", "--json", id)).out)
+            .state,
+          "JOB_STATE_RUNNING",
+        );
+        const killed = await jw(server, "alice", "kill", id);
+        assert.equal(killed.code, 0, killed.err);
+        await jw(server, "alice", "logs", "-f", id);
+        const job = JSON.parse(
+          (await jw(server, "alice", "status", "--json", id)).out,
+        );
+        assert.deepEqual([job.state, job.signal], ["JOB_STATE_SIGNALED", 9]);
+      },
+    );
+
     await t.step("another user's job is refused in one line", async () => {
       const result = await jw(server, "bob", "status", sleeper);
       assertOneLineError(result, 1, /^jw: (permission denied|not found): /);
