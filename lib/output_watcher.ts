@@ -30,6 +30,8 @@ export interface WatchedJob {
 export class OutputWatcher {
   readonly #watcher: DirectoryWatcher;
   readonly #jobs = new Map<string, WatchedJob>();
+  /** Logs told of in the batch of events being read, each told once at its end. */
+  readonly #changed = new Map<OutputLog, Set<"index" | StreamName>>();
 
   constructor(dir: string) {
     this.#watcher = new DirectoryWatcher(
@@ -68,7 +70,21 @@ export class OutputWatcher {
     if (suffix === ".status") {
       if (mask & IN_MOVED_TO) job.statusChanged?.();
     } else if (SUFFIX[suffix] && mask & IN_MODIFY) {
-      job.log.notify(SUFFIX[suffix]);
+      // A launcher writes a stream's file and the index in turn, so their
+      // events never merge in the kernel: a batch held a dozen for one job,
+      // and each made the log read its index again.
+      if (!this.#changed.size) queueMicrotask(() => this.#tell());
+      const files = this.#changed.get(job.log) ?? new Set();
+      files.add(SUFFIX[suffix]);
+      this.#changed.set(job.log, files);
+    }
+  }
+
+  #tell(): void {
+    const changed = [...this.#changed];
+    this.#changed.clear();
+    for (const [log, files] of changed) {
+      for (const file of files) log.notify(file);
     }
   }
 }
