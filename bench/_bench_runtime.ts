@@ -40,7 +40,7 @@ export async function openBenchRuntime(
       return raw;
     },
     async dropOutput(id) {
-      for (const ext of ["out", "err", "seg"]) {
+      for (const ext of ["out", "err", "idx", "drop", "seg"]) {
         await Deno.remove(`${dataDir}/logs/${id}.${ext}`).catch(() => {});
       }
     },

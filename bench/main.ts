@@ -18,6 +18,7 @@ import { resultsMarkdown } from "./_results_md.ts";
 import { cliStart } from "./cli_start.ts";
 import { grpcLogs } from "./grpc_logs.ts";
 import { flood } from "./flood.ts";
+import { logQueries } from "./log_queries.ts";
 import { manyJobs } from "./many_jobs.ts";
 import { manyReaders } from "./many_readers.ts";
 import { outputWriting } from "./output_writing.ts";
@@ -27,7 +28,8 @@ import { taskSpooler } from "./task_spooler.ts";
 /** Each benchmark with its time budget in seconds. */
 const BENCHMARKS: { id: string; run: Benchmark; budget: number }[] = [
   { id: "start_latency", run: startLatency, budget: 45 },
-  { id: "output_writing", run: outputWriting, budget: 100 },
+  { id: "output_writing", run: outputWriting, budget: 140 },
+  { id: "log_queries", run: logQueries, budget: 60 },
   { id: "many_readers", run: manyReaders, budget: 60 },
   { id: "task_spooler", run: taskSpooler, budget: 80 },
   { id: "grpc_logs", run: grpcLogs, budget: 150 },
