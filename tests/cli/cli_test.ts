@@ -665,6 +665,11 @@ Deno.test("jw against a real server", async (t) => {
       "logs -f reconnects when the connection drops and resumes where it was",
       async () => {
         await using proxy = await startProxy(server.port);
+        // The job writes its first lines, then waits for the test (a file in
+        // the directory it shares with the server): the stream is surely
+        // still open when the connection drops, however slow the machine.
+        const gate = await Deno.makeTempDir({ dir: server.shared });
+        await Deno.chmod(gate, 0o755);
         const started = await jw(
           server,
           "alice",
@@ -672,7 +677,7 @@ Deno.test("jw against a real server", async (t) => {
           "--",
           "sh",
           "-c",
-          "for i in 1 2 3 4 5 6; do echo out$i; echo err$i >&2; sleep 0.4; done",
+          `for i in 1 2 3 4 5 6; do echo out$i; echo err$i >&2; [ $i = 1 ] && while [ ! -e ${gate}/go ]; do sleep 0.05; done; sleep 0.1; done`,
         );
         const id = started.out.trim();
         const child = new Deno.Command(JW, {
@@ -693,6 +698,7 @@ Deno.test("jw against a real server", async (t) => {
         const stderr = readAll(child.stderr);
         await stdout.seen;
         await proxy.outage(500);
+        await Deno.writeTextFile(`${gate}/go`, "");
         const [{ code }, out, err] = await Promise.all([
           child.status,
           stdout.done,
