@@ -180,6 +180,10 @@ export class Job {
     }
     this.#log.trimToCap();
     this.#log.finish();
+    if (status?.lostBytes) {
+      info.error ??=
+        `output truncated: the server's disk for job output is full; ${status.lostBytes} bytes of output were lost`;
+    }
     const full = this.#log.diskFull();
     if (full) info.error ??= full;
     info.endedAt = new Date();

@@ -2,8 +2,11 @@ import { JobError } from "./errors.ts";
 
 /** How a job's command ended, as its init reported it. */
 export type ExitStatus =
-  | { kind: "exited"; code: number }
-  | { kind: "signaled"; signal: number };
+  & ({ kind: "exited"; code: number } | { kind: "signaled"; signal: number })
+  & {
+    /** Bytes of output the launcher dropped: the disk had no room for them. */
+    lostBytes?: number;
+  };
 
 /** Everything the init needs to start one job. */
 export interface LaunchSpec {
@@ -169,13 +172,16 @@ export function launcherError(initPath: string, err: unknown): JobError {
   );
 }
 
-/** Parses `exited N` / `signaled N`, as in the init's status file. */
+/** Parses `exited N` / `signaled N` (and ` lost BYTES`), as in the init's status file. */
 export function parseReport(line: string): ExitStatus | null {
-  const [word, value] = line.trim().split(" ");
+  const [word, value, extra, lost] = line.trim().split(" ");
   const n = Number(value);
   if (!Number.isInteger(n)) return null;
-  if (word === "exited") return { kind: "exited", code: n };
-  if (word === "signaled") return { kind: "signaled", signal: n };
+  const lostBytes = extra === "lost" && Number(lost) > 0
+    ? { lostBytes: Number(lost) }
+    : {};
+  if (word === "exited") return { kind: "exited", code: n, ...lostBytes };
+  if (word === "signaled") return { kind: "signaled", signal: n, ...lostBytes };
   return null;
 }
 

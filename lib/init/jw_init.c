@@ -24,6 +24,8 @@
  *                                        unknown system call in the policy)
  *               exited <code>            the command exited
  *               signaled <signal>        the command was killed by a signal
+ *             (either followed by " lost <bytes>" when the full disk had
+ *             no room for that much of the job's output)
  *             The last line is also written atomically to --status FILE, so
  *             a restarted server can read it, once the pipes are drained:
  *             when a job's end is reported, its output is complete.
@@ -468,7 +470,10 @@ static void follow_job(const struct config *c, int report, pid_t init, struct re
       fds[n] = (struct pollfd){.fd = report, .events = POLLIN};
       map[n++] = -1;
     }
-    for (int s = 0; s < 2; s++) {
+    /* Output waits for the start to be announced (a moment: the init tells
+     * it right after the exec), so that the status file has its block
+     * before output can fill the disk, and the start is told first. */
+    for (int s = 0; s < 2 && (announced || !r->open); s++) {
       if (!output_wants(&output, s)) continue;
       fds[n] = (struct pollfd){.fd = output.stream[s].pipe, .events = POLLIN};
       map[n++] = s;
@@ -481,20 +486,23 @@ static void follow_job(const struct config *c, int report, pid_t init, struct re
     output_expire_deferrals(&output);
     for (int i = 0; i < n && ready > 0; i++) {
       if (!fds[i].revents) continue;
-      if (map[i] < 0) read_reports(report, r);
-      else output_pump(&output, map[i], draining);
+      if (map[i] < 0) {
+        read_reports(report, r);
+        if (!announced && r->lines > 0) {
+          announced = 1;
+          if (starts_with(r->first, "started")) {
+            char started[64];
+            snprintf(started, sizeof(started), "started %d %d", (int)init, (int)getpid());
+            announce(c, started);
+          }
+        }
+      } else {
+        output_pump(&output, map[i], draining);
+      }
     }
     /* Due streams go now, even if poll saw nothing new for them. */
-    for (int s = 0; s < 2; s++) {
+    for (int s = 0; s < 2 && (announced || !r->open); s++) {
       if (output.stream[s].due && output.stream[s].open) output_pump(&output, s, draining);
-    }
-    if (!announced && r->lines > 0) {
-      announced = 1;
-      if (starts_with(r->first, "started")) {
-        char started[64];
-        snprintf(started, sizeof(started), "started %d %d", (int)init, (int)getpid());
-        announce(c, started);
-      }
     }
   }
 }
@@ -542,6 +550,12 @@ int main(int argc, char **argv) {
     if (status < 0) parent_fail(&c, "wait");
     if (WIFSIGNALED(status)) snprintf(line, sizeof(line), "signaled %d", WTERMSIG(status));
     else snprintf(line, sizeof(line), "exited %d", WEXITSTATUS(status));
+  }
+  /* Output the full disk had no room for: the server says so in the job's status. */
+  unsigned long long lost = output.stream[0].lost + output.stream[1].lost;
+  if (lost) {
+    size_t used = strlen(line);
+    snprintf(line + used, sizeof(line) - used, " lost %llu", lost);
   }
   announce(&c, line);
   return 0;

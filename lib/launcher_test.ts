@@ -1,0 +1,13 @@
+import assert from "node:assert/strict";
+import { parseReport } from "./launcher.ts";
+
+Deno.test("the launcher's final report, with the output the full disk lost", () => {
+  assert.deepEqual(parseReport("exited 3\n"), { kind: "exited", code: 3 });
+  assert.deepEqual(parseReport("signaled 9 lost 4096"), {
+    kind: "signaled",
+    signal: 9,
+    lostBytes: 4096,
+  });
+  assert.equal(parseReport("started 1 2"), null);
+  assert.equal(parseReport("exited x"), null);
+});
