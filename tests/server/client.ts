@@ -42,7 +42,7 @@ export interface TestClient {
     deadlineMs?: number,
   ): grpc.ClientReadableStream<LogsResponse>;
   /** Reads a whole Logs call and concatenates its data. */
-  readLogs(request: In<"logs">): Promise<Uint8Array>;
+  readLogs(request: In<"logs">, deadlineMs?: number): Promise<Uint8Array>;
   readonly raw: grpc.Client;
   close(): void;
 }
@@ -86,9 +86,11 @@ export function connect(address: string, ca: string, client: Pem): TestClient {
         : Date.now() + deadlineMs;
       return untyped.logs(request, { deadline: until });
     },
-    async readLogs(request) {
+    async readLogs(request, deadlineMs) {
       const parts: Uint8Array[] = [];
-      for await (const message of this.logs(request)) parts.push(message.data);
+      for await (const message of this.logs(request, deadlineMs)) {
+        parts.push(message.data);
+      }
       return concat(parts);
     },
     close() {
