@@ -97,10 +97,7 @@ export async function issueClient(
   opts: { force?: boolean; out?: string } = {},
 ): Promise<void> {
   checkName(cn);
-  const ca = await readPem(dir, "ca");
-  if (!ca) {
-    throw new Deno.errors.NotFound(`no CA in ${dir} (run: deno task certs)`);
-  }
+  const ca = await readCa(dir);
   const out = opts.out ?? dir;
   await Deno.mkdir(out, { recursive: true, mode: 0o700 });
   if (!opts.force && (await exists(join(out, `${cn}.pem`)))) {
@@ -123,10 +120,7 @@ export async function revokeClient(
   dir: string,
   certPath: string,
 ): Promise<string> {
-  const ca = await readPem(dir, "ca");
-  if (!ca) {
-    throw new Deno.errors.NotFound(`no CA in ${dir} (run: deno task certs)`);
-  }
+  const ca = await readCa(dir);
   const cert = new x509.X509Certificate(await Deno.readTextFile(certPath));
   const caCert = new x509.X509Certificate(ca.cert);
   if (cert.issuer !== caCert.subject) {
@@ -180,10 +174,7 @@ export async function signClient(
   role: Role,
   out: string,
 ): Promise<string> {
-  const ca = await readPem(dir, "ca");
-  if (!ca) {
-    throw new Deno.errors.NotFound(`no CA in ${dir} (run: deno task certs)`);
-  }
+  const ca = await readCa(dir);
   const { cn, cert } = await signRequest(
     ca,
     await Deno.readTextFile(csrPath),
@@ -194,6 +185,15 @@ export async function signClient(
   await Deno.writeTextFile(join(out, `${cn}.pem`), cert, { mode: 0o644 });
   if (out !== dir) await Deno.writeTextFile(join(out, "ca.pem"), ca.cert);
   return cn;
+}
+
+/** The CA in `dir`; NotFound, saying how to make one, when there is none. */
+async function readCa(dir: string): Promise<Pem> {
+  const ca = await readPem(dir, "ca");
+  if (!ca) {
+    throw new Deno.errors.NotFound(`no CA in ${dir} (run: deno task certs)`);
+  }
+  return ca;
 }
 
 /** Reads `<name>.pem` and `<name>.key` from `dir`; undefined if either is missing. */
