@@ -39,6 +39,9 @@ export function describeError(err: unknown, server: string): Described {
   return { message: `internal error: ${oneLine(message)}`, exitCode: 1 };
 }
 
+/** How the server's refusal of a client certificate begins. */
+const CERTIFICATE_REFUSED = "the server refused your certificate: ";
+
 interface ServiceError {
   code: number;
   details: string;
@@ -57,7 +60,10 @@ function grpcMessage({ code, details }: ServiceError, server: string): string {
     case status.DEADLINE_EXCEEDED:
       return `server ${server} did not answer in time`;
     case status.UNAUTHENTICATED:
-      return `not authenticated: ${details || "check --cert/--key"}`;
+      // The server says why it refused the certificate in a whole sentence.
+      return details.startsWith(CERTIFICATE_REFUSED)
+        ? details
+        : `not authenticated: ${details || "check --cert/--key"}`;
     case status.PERMISSION_DENIED:
       return `permission denied: ${details}`;
     case status.NOT_FOUND:

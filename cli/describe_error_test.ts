@@ -61,6 +61,11 @@ Deno.test("gRPC codes map to short messages naming the problem", () => {
       "not authenticated: no client certificate",
     ],
     [
+      status.UNAUTHENTICATED,
+      "the server refused your certificate: expired on 2026-12-02T21:24:00Z",
+      "the server refused your certificate: expired on 2026-12-02T21:24:00Z",
+    ],
+    [
       status.DEADLINE_EXCEEDED,
       "Deadline exceeded",
       "server h:1 did not answer in time",

@@ -20,13 +20,14 @@ export interface GuardOptions {
    * its new ones are closed after the handshake. Default 64.
    */
   maxConnectionsPerUser?: number;
-  /** The user a verified client certificate names (throws when it names none). */
-  userOf: (der: Uint8Array | undefined) => string;
-  log: LogSink;
+  /**
+   * The user an admitted connection's certificate names; undefined for a
+   * connection that is refused (it does not count against anyone).
+   */
+  userOf: (socket: TLSSocket) => string | undefined;
+  /** Where refusals are logged (throttled: a flood writes a few lines a second). */
+  refusals: LogSink;
 }
-
-/** Refusals logged per second at most; the rest are counted in the next line. */
-const LOG_PER_SECOND = 10;
 
 /**
  * The connection cap for a process allowed `openFiles` descriptors: a
@@ -53,51 +54,33 @@ export function guardConnections(
   server: grpc.Server,
   options: GuardOptions,
 ): void {
-  let windowStart = 0;
-  let logged = 0;
-  let unlogged = 0;
   const refused = (
     reason: string,
     address?: string,
     msg = "tls handshake refused",
-  ) => {
-    const now = Date.now();
-    if (now - windowStart >= 1000) {
-      windowStart = now;
-      logged = 0;
-    }
-    if (logged >= LOG_PER_SECOND) {
-      unlogged++;
-      return;
-    }
-    logged++;
-    options.log({
+    label?: string,
+  ) =>
+    options.refusals({
       msg,
+      ...(label ? { reason: label } : {}),
       error: reason,
       ...(address ? { client: address } : {}),
-      ...(unlogged ? { alsoRefused: unlogged } : {}),
     });
-    unlogged = 0;
-  };
   const perUser = new Map<string, number>();
   const maxPerUser = options.maxConnectionsPerUser ?? 64;
   for (const listener of tlsListeners(server)) {
     listener.maxConnections = options.maxConnections;
     // One user cannot hold the connections everyone else needs.
     listener.prependListener("secureConnection", (socket) => {
-      let user: string;
-      try {
-        const raw = socket.getPeerCertificate()?.raw;
-        user = options.userOf(raw ? new Uint8Array(raw) : undefined);
-      } catch {
-        return; // refused by the identity check that follows
-      }
+      const user = options.userOf(socket);
+      if (user === undefined) return;
       const open = perUser.get(user) ?? 0;
       if (open >= maxPerUser) {
         refused(
           `user ${user} has ${open} connections open (limit ${maxPerUser})`,
           socket.remoteAddress,
           "connection refused",
+          "connection_limit",
         );
         socket.destroy();
         return;

@@ -29,3 +29,38 @@ export function stderrLog(): LogSink {
 
 /** A sink that drops everything (tests that do not look at logs). */
 export const silentLog: LogSink = () => {};
+
+/**
+ * A sink passing on at most `perSecond` records a second to `sink`; the
+ * records dropped are counted in the next one passed on, as `alsoRefused`
+ * (it throttles the refused-connection lines a flood would write).
+ *
+ * @example
+ * ```ts
+ * const refusals = throttledLog(stderrLog(), 10);
+ * refusals({ msg: "connection refused", reason: "expired" });
+ * ```
+ */
+export function throttledLog(
+  sink: LogSink,
+  perSecond: number,
+  now: () => number = Date.now,
+): LogSink {
+  let windowStart = -Infinity;
+  let passed = 0;
+  let dropped = 0;
+  return (record) => {
+    const time = now();
+    if (time - windowStart >= 1000) {
+      windowStart = time;
+      passed = 0;
+    }
+    if (passed >= perSecond) {
+      dropped++;
+      return;
+    }
+    passed++;
+    sink(dropped ? { ...record, alsoRefused: dropped } : record);
+    dropped = 0;
+  };
+}

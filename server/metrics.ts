@@ -188,7 +188,11 @@ export class Metrics {
         ? record.alsoRefused
         : 0;
       this.#refused.add(
-        { reason: refusalReason(String(record.error ?? "")) },
+        {
+          reason: typeof record.reason === "string"
+            ? record.reason
+            : refusalReason(String(record.error ?? "")),
+        },
         1 + also,
       );
     } else if (msg === "job lost") this.#events.add({ event: "lost" });
@@ -244,30 +248,13 @@ export class Metrics {
   }
 }
 
-/** A short, bounded label for why a connection was refused (label values must not be free text). */
+/**
+ * A short, bounded label for a refusal whose log record carries none (label
+ * values must not be free text): a handshake that failed or took too long.
+ * Certificate refusals are labelled where they are decided (admission.ts).
+ */
 export function refusalReason(error: string): string {
-  const text = error.toLowerCase();
-  const reasons: [string, RegExp][] = [
-    ["expired", /expired|not valid now/],
-    ["not_yet_valid", /not yet valid/],
-    ["revoked", /revoked/],
-    [
-      "unknown_ca",
-      /unknown ca|unable to get issuer|self[- ]signed|unable to verify/,
-    ],
-    [
-      "no_certificate",
-      /no client certificate|did not return a certificate|no certificate/,
-    ],
-    ["wrong_eku", /not for client authentication|purpose|key usage/],
-    ["bad_identity", /user name|role|unreadable client certificate/],
-    ["connection_limit", /connections open/],
-    ["handshake_timeout", /timed? ?out/],
-    // What Deno's TLS server reports for most refused handshakes (an
-    // unknown CA among them): no reason.
-    ["handshake_failed", /socket hang up|econnreset|handshake/],
-  ];
-  return reasons.find(([, pattern]) => pattern.test(text))?.[0] ?? "other";
+  return /timed? ?out/i.test(error) ? "handshake_timeout" : "handshake_failed";
 }
 
 /**

@@ -66,12 +66,16 @@ export class Revocations {
     this.#list = list;
   }
 
+  /** Whether the list in force names the hex `serial`. */
+  isRevoked(serial: string): boolean {
+    return this.#list?.serials.has(normalSerial(serial)) ?? false;
+  }
+
   /** Throws `permission_denied` when the certificate `der` is revoked. */
   check(der: Uint8Array | undefined): void {
     if (!this.#list?.serials.size || !der) return;
     const cert = new x509.X509Certificate(new Uint8Array(der));
-    const serial = normalSerial(cert.serialNumber);
-    if (this.#list.serials.has(serial)) {
+    if (this.isRevoked(cert.serialNumber)) {
       throw new JobError("permission_denied", "certificate is revoked");
     }
   }

@@ -25,8 +25,9 @@ import { Backlog } from "./backlog.ts";
 import { addService, type CallRecord } from "./grpc_adapter.ts";
 import { guardConnections } from "./connection_guard.ts";
 import { healthService } from "./health.ts";
-import { checkClientCertificate, identityFromCertificate } from "./identity.ts";
-import { type LogSink, silentLog } from "./log.ts";
+import { identityFromCertificate } from "./identity.ts";
+import { Admission, parseCaBundle } from "./admission.ts";
+import { type LogSink, silentLog, throttledLog } from "./log.ts";
 import { reflectionService } from "./reflection.ts";
 import { jobWorkerService } from "./service.ts";
 import type { Metrics } from "./metrics.ts";
@@ -35,7 +36,7 @@ import { checkTlsFiles } from "./tls_reload.ts";
 import {
   MutualTlsCredentials,
   onSessions,
-  refuseAfterHandshake,
+  tlsListeners,
   type TlsPem,
   trackConnections,
 } from "./tls.ts";
@@ -60,6 +61,9 @@ export interface ServerOptions {
   /** How long a client may take to finish the TLS handshake (default 10 s). */
   handshakeTimeoutMs?: number;
 }
+
+/** Refused connections logged per second at most. */
+const REFUSALS_LOGGED_PER_SECOND = 10;
 
 /** Streams one HTTP/2 connection may have open at once. */
 const MAX_STREAMS_PER_CONNECTION = 1000;
@@ -133,8 +137,20 @@ export async function startServer(options: ServerOptions): Promise<JobServer> {
       ...(record.code === grpc.status.OK ? {} : { error: record.details }),
       durationMs: record.durationMs,
     });
+  const revocations = new Revocations(
+    options.tls.crl
+      ? await readRevocationList(options.tls.crl, options.tls.ca)
+      : undefined,
+  );
+  const admission = new Admission({
+    cas: parseCaBundle(options.tls.ca),
+    revocations,
+  });
+  // Refused connections: a few lines a second, the rest counted in them.
+  const refusals = throttledLog(log, REFUSALS_LOGGED_PER_SECOND);
   const server = new grpc.Server({
     "grpc.max_concurrent_streams": MAX_STREAMS_PER_CONNECTION,
+    interceptors: [admission.interceptor],
   });
   const health = healthService(SERVICES);
   const reflection = reflectionService(
@@ -147,11 +163,6 @@ export async function startServer(options: ServerOptions): Promise<JobServer> {
     SERVICES,
   );
   const backlog = new Backlog();
-  const revocations = new Revocations(
-    options.tls.crl
-      ? await readRevocationList(options.tls.crl, options.tls.ca)
-      : undefined,
-  );
   addService(
     server,
     JobWorker,
@@ -182,22 +193,26 @@ export async function startServer(options: ServerOptions): Promise<JobServer> {
   guardConnections(server, {
     maxConnections: options.maxConnections ?? 256,
     maxConnectionsPerUser: options.maxConnectionsPerUser,
-    userOf: (der) => identityFromCertificate(der).user,
-    log,
-  });
-  refuseAfterHandshake(
-    server,
-    (der) => {
-      checkClientCertificate(der);
-      revocations.check(der);
+    userOf: (socket) => {
+      if (admission.verdictOf(socket)) return undefined;
+      const raw = socket.getPeerCertificate()?.raw;
+      try {
+        return identityFromCertificate(raw && new Uint8Array(raw)).user;
+      } catch {
+        return undefined; // its calls are refused (PERMISSION_DENIED)
+      }
     },
-    (reason, client) =>
-      log({
-        msg: "connection refused",
-        error: reason,
-        ...(client ? { client } : {}),
-      }),
-  );
+    refusals,
+  });
+  admission.watch(tlsListeners(server), (refusal, client) =>
+    refusals({
+      msg: "connection refused",
+      reason: refusal.reason,
+      error: refusal.message,
+      ...(refusal.subject ? { subject: refusal.subject } : {}),
+      ...(refusal.serial ? { serial: refusal.serial } : {}),
+      ...(client ? { client } : {}),
+    }));
   const connections = trackConnections(server);
   onSessions(server, (session) => backlog.track(session.socket as TLSSocket));
   log({
@@ -252,6 +267,7 @@ export async function startServer(options: ServerOptions): Promise<JobServer> {
         ? await readRevocationList(pem.crl, pem.ca)
         : undefined;
       credentials.reload(pem);
+      admission.replaceCas(parseCaBundle(pem.ca));
       revocations.replace(list);
     },
     revoked: () => revocations.list?.serials.size ?? 0,

@@ -1,8 +1,8 @@
 /**
- * Mutual TLS for the server: TLS 1.3 only, a client certificate required and
- * verified against the CA, and connections whose certificate the
- * application refuses (see identity.ts) dropped right after the handshake,
- * before any call is read.
+ * Mutual TLS for the server: TLS 1.3 only, a client certificate requested and
+ * verified against the CA. The handshake is let through when verification
+ * fails, so that admission.ts can say why: it refuses every connection whose
+ * certificate the TLS stack did not verify, with the reason.
  *
  * @module
  */
@@ -34,20 +34,22 @@ export async function readTlsFiles(
   return { ca: ca!, cert: cert!, key: key!, ...(crl ? { crl } : {}) };
 }
 
-/**
- * Server credentials: TLS 1.3 only; a client certificate chained to `ca` is
- * required. grpc-js' createSsl cannot set the protocol version, so these are
- * its SecureServerCredentials with minVersion added.
- */
 /** How long a client may take to finish the TLS handshake. */
 export const HANDSHAKE_TIMEOUT_MS = 10_000;
 
+/**
+ * Server credentials: TLS 1.3 only; a client certificate is requested and
+ * verified against `ca`, and the verdict (`socket.authorized`) left to
+ * admission.ts. grpc-js' createSsl cannot set the protocol version, so these
+ * are its SecureServerCredentials with minVersion added.
+ */
 export class MutualTlsCredentials extends grpc.ServerCredentials {
   constructor(pem: TlsPem, handshakeTimeoutMs = HANDSHAKE_TIMEOUT_MS) {
     super(
       {
         requestCert: true,
-        rejectUnauthorized: true,
+        // Refused by admission.ts, with the reason, instead of a hang-up.
+        rejectUnauthorized: false,
         minVersion: "TLSv1.3",
         handshakeTimeout: handshakeTimeoutMs,
       },
@@ -72,34 +74,6 @@ export class MutualTlsCredentials extends grpc.ServerCredentials {
 
   _equals(other: grpc.ServerCredentials): boolean {
     return other === this;
-  }
-}
-
-/**
- * Closes every new TLS connection of `server` whose peer certificate `check`
- * throws on, right after the handshake: the TLS stack (rustls) verifies chain
- * and validity but lets a certificate without an extended key usage extension
- * through. Call after binding. grpc-js keeps its HTTP/2 servers private, so
- * this reaches into it; the per-call identity check stays as the backstop.
- */
-export function refuseAfterHandshake(
-  server: grpc.Server,
-  check: (der: Uint8Array | undefined) => unknown,
-  refused?: (reason: string, client?: string) => void,
-): void {
-  for (const listener of tlsListeners(server)) {
-    listener.prependListener("secureConnection", (socket) => {
-      try {
-        const raw = socket.getPeerCertificate()?.raw;
-        check(raw ? new Uint8Array(raw) : undefined);
-      } catch (err) {
-        refused?.(
-          err instanceof Error ? err.message : String(err),
-          socket.remoteAddress,
-        );
-        socket.destroy();
-      }
-    });
   }
 }
 

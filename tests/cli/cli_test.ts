@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { COMMANDS } from "../../cli/args.ts";
 import { ensureDevCerts } from "../../certs/dev_certs.ts";
+import { issueCert } from "../../certs/pki.ts";
 import { startTestServer, type TestServer } from "../server/test_server.ts";
 
 // bin/jw, the launcher users run: it runs the bundle of cli.ts
@@ -190,6 +191,38 @@ Deno.test("jw against a real server", async (t) => {
         assert.match(
           wrong.err,
           /^jw: cannot reach server 127\.0\.0\.2:\d+: .*127\.0\.0\.2 is not in the cert's list.*\n$/,
+        );
+      },
+    );
+
+    await t.step(
+      "an expired certificate is refused in one line saying when it expired",
+      async () => {
+        const ca = {
+          cert: server.ca,
+          key: await Deno.readTextFile(join(server.dir, "ca.key")),
+        };
+        const notAfter = new Date(
+          Math.floor(Date.now() / 1000) * 1000 - 86_400_000,
+        );
+        const expired = await issueCert(ca, {
+          cn: "erin",
+          ou: "user",
+          usage: "client",
+          notBefore: new Date(notAfter.getTime() - 86_400_000),
+          notAfter,
+        });
+        await Deno.writeTextFile(join(server.dir, "erin.pem"), expired.cert);
+        await Deno.writeTextFile(join(server.dir, "erin.key"), expired.key, {
+          mode: 0o600,
+        });
+        const stamp = notAfter.toISOString().slice(0, 19);
+        assertOneLineError(
+          await jw(server, "erin", "ls"),
+          1,
+          new RegExp(
+            `^jw: the server refused your certificate: expired on ${stamp}Z\n$`,
+          ),
         );
       },
     );

@@ -54,13 +54,19 @@ Deno.test("a revoked client certificate is refused after SIGHUP; jobs and open s
       (err: { code: number; details: string }) =>
         err.code === 7 && /certificate is revoked/.test(err.details),
     );
-    // A new connection with her certificate is refused after its handshake.
+    // A new connection with her certificate is refused, and told why.
     const again = connect(address, main.ca, await main.pem("alice"));
-    await assert.rejects(again.call("whoAmI", {}));
+    await assert.rejects(
+      again.call("whoAmI", {}),
+      (err: { code: number; details: string }) =>
+        err.code === 16 &&
+        err.details ===
+          "the server refused your certificate: revoked by the CA",
+    );
     again.close();
     assert.ok(
       records.some((r) =>
-        r.msg === "connection refused" && r.error === "certificate is revoked"
+        r.msg === "connection refused" && r.reason === "revoked"
       ),
     );
     // Bob is not affected; alice's job runs on and her open stream still flows.

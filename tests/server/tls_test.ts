@@ -8,7 +8,7 @@ import { Buffer } from "node:buffer";
 import * as tls from "node:tls";
 import { ensureDevCerts } from "../../certs/dev_certs.ts";
 import { createCa, issueCert, type Pem } from "../../certs/pki.ts";
-import { connect } from "./client.ts";
+import { clientCredentials, connect } from "./client.ts";
 import { startTestServer, type TestServer } from "./test_server.ts";
 
 /** Whoami with `client`, resolving with the gRPC code of the answer. */
@@ -25,6 +25,59 @@ async function whoAmICode(
   } finally {
     conn.close();
   }
+}
+
+/** Whoami with `client` (none: no certificate), resolving with the error. */
+async function whoAmIError(
+  server: TestServer,
+  client?: Pem,
+): Promise<grpc.ServiceError> {
+  const channel = new grpc.Client(
+    server.address,
+    client
+      ? clientCredentials(server.ca, client)
+      : grpc.credentials.createSsl(Buffer.from(server.ca)),
+  );
+  try {
+    const err = await new Promise<grpc.ServiceError | undefined>((resolve) =>
+      channel.makeUnaryRequest(
+        "/jobworker.v1.JobWorker/WhoAmI",
+        (x: Uint8Array) => Buffer.from(x),
+        (x: Buffer) => x,
+        new Uint8Array(),
+        (err) => resolve(err ?? undefined),
+      )
+    );
+    assert.ok(err, "the call was served");
+    return err;
+  } finally {
+    channel.close();
+  }
+}
+
+/**
+ * Expects `client`'s calls to be answered UNAUTHENTICATED with `message` in
+ * the details, and the refusal logged once with `reason`.
+ */
+async function assertRefused(
+  server: TestServer,
+  client: Pem | undefined,
+  reason: string,
+  message: RegExp,
+): Promise<void> {
+  const before = server.logs.length;
+  const err = await whoAmIError(server, client);
+  assert.equal(err.code, grpc.status.UNAUTHENTICATED, err.details);
+  assert.match(err.details, /^the server refused your certificate: /);
+  assert.match(err.details, message);
+  const logged = server.logs.slice(before);
+  const refusal = logged.find((r) => r.msg === "connection refused");
+  assert.equal(refusal?.reason, reason, JSON.stringify(logged));
+  assert.equal(refusal?.client, "127.0.0.1");
+  assert.ok(
+    !logged.some((r) => r.msg === "rpc"),
+    "a refused connection's call reaches no handler",
+  );
 }
 
 /**
@@ -97,36 +150,57 @@ Deno.test("mTLS handshake", async (t) => {
     assert.equal(probe.ok, false);
   });
 
-  await t.step("a client without a certificate is refused", async () => {
-    const probe = await tlsProbe(server, {});
-    assert.equal(probe.ok, false);
+  await t.step("a client without a certificate is told so", async () => {
+    await assertRefused(server, undefined, "no_certificate", /no client cert/);
   });
 
-  await t.step("a certificate from another CA is refused", async () => {
+  await t.step("a certificate from another CA is told so", async () => {
     const other = await createCa({ cn: "another CA" });
     const stranger = await issueCert(other, {
       cn: "alice",
       ou: "user",
       usage: "client",
     });
-    assert.equal((await tlsProbe(server, stranger)).ok, false);
-    assert.equal(await whoAmICode(server, stranger), grpc.status.UNAVAILABLE);
+    await assertRefused(
+      server,
+      stranger,
+      "unknown_ca",
+      /issued by "CN=another CA", not by this server's CA/,
+    );
   });
 
-  await t.step("an expired certificate is refused", async () => {
+  await t.step("an expired certificate is told when it expired", async () => {
+    const notAfter = new Date(
+      Math.floor(Date.now() / 1000) * 1000 - 86_400_000,
+    );
     const expired = await issueCert(ca, {
       cn: "alice",
       ou: "user",
       usage: "client",
       notBefore: new Date(Date.now() - 3 * 86_400_000),
-      notAfter: new Date(Date.now() - 86_400_000),
+      notAfter,
     });
-    assert.equal((await tlsProbe(server, expired)).ok, false);
-    assert.equal(await whoAmICode(server, expired), grpc.status.UNAVAILABLE);
+    await assertRefused(
+      server,
+      expired,
+      "expired",
+      new RegExp(`expired on ${notAfter.toISOString().slice(0, 19)}Z`),
+    );
+  });
+
+  await t.step("a certificate not valid yet is told from when", async () => {
+    const future = await issueCert(ca, {
+      cn: "alice",
+      ou: "user",
+      usage: "client",
+      notBefore: new Date(Date.now() + 86_400_000),
+      notAfter: new Date(Date.now() + 3 * 86_400_000),
+    });
+    await assertRefused(server, future, "not_yet_valid", /not valid until /);
   });
 
   await t.step(
-    "a certificate without the clientAuth usage is refused",
+    "a certificate without the clientAuth usage is told so",
     async () => {
       const noEku = await issueCert(ca, {
         cn: "alice",
@@ -140,30 +214,119 @@ Deno.test("mTLS handshake", async (t) => {
         usage: "server",
       });
       for (const cert of [noEku, serverCert]) {
-        assert.equal((await tlsProbe(server, cert)).ok, false);
-        assert.equal(await whoAmICode(server, cert), grpc.status.UNAVAILABLE);
+        await assertRefused(
+          server,
+          cert,
+          "wrong_eku",
+          /not for client authentication/,
+        );
       }
     },
   );
 
   await t.step(
-    "a certificate with an unknown role gets PERMISSION_DENIED",
+    "an admin certificate from another CA reaches no job",
     async () => {
-      const root = await issueCert(ca, {
-        cn: "mallory",
-        ou: "root",
+      const other = await createCa({ cn: "jobworker dev CA" });
+      const forged = await issueCert(other, {
+        cn: "admin",
+        ou: "admin",
         usage: "client",
       });
-      assert.equal(
-        await whoAmICode(server, root),
-        grpc.status.PERMISSION_DENIED,
-      );
+      const conn = connect(server.address, server.ca, forged);
+      try {
+        for (
+          const call of [
+            conn.call("start", { command: "/bin/true" }),
+            conn.call("list", {}),
+          ]
+        ) {
+          await assert.rejects(
+            call,
+            (err: grpc.ServiceError) =>
+              err.code === grpc.status.UNAUTHENTICATED,
+          );
+        }
+      } finally {
+        conn.close();
+      }
+      assert.deepEqual(server.runtime.list(), []);
     },
   );
+
+  await t.step(
+    "the server closes a refused connection soon after telling it why",
+    async () => {
+      const other = await createCa({ cn: "another CA" });
+      const stranger = await issueCert(other, {
+        cn: "alice",
+        ou: "user",
+        usage: "client",
+      });
+      const closed = await new Promise<boolean>((resolve) => {
+        const socket = tls.connect({
+          host: "127.0.0.1",
+          port: server.port,
+          servername: "localhost",
+          ca: Buffer.from(server.ca),
+          ALPNProtocols: ["h2"],
+          cert: stranger.cert,
+          key: stranger.key,
+        });
+        const timer = setTimeout(() => {
+          socket.destroy();
+          resolve(false);
+        }, 60_000);
+        socket.on("error", () => {});
+        socket.resume(); // the end of the stream is seen only when read
+        socket.on("close", () => {
+          clearTimeout(timer);
+          resolve(true);
+        });
+      });
+      assert.ok(closed, "the refused connection was left open");
+    },
+  );
+
+  await t.step("a certificate with an unknown role is refused", async () => {
+    const root = await issueCert(ca, {
+      cn: "mallory",
+      ou: "root",
+      usage: "client",
+    });
+    await assertRefused(server, root, "bad_role", /role \(OU\) "root"/);
+  });
 
   await t.step("the server still serves after all that", async () => {
     assert.equal(await whoAmICode(server, alice), grpc.status.OK);
   });
+});
+
+Deno.test("refused connections naming a user do not use up that user's connections", async () => {
+  await using server = await startTestServer({ maxConnectionsPerUser: 2 });
+  const other = await createCa({ cn: "another CA" });
+  const stranger = await issueCert(other, {
+    cn: "alice",
+    ou: "user",
+    usage: "client",
+  });
+  // Held open (the server keeps a refused connection a few seconds).
+  const strangers = Array.from(
+    { length: 4 },
+    () => connect(server.address, server.ca, stranger),
+  );
+  try {
+    for (const conn of strangers) {
+      await assert.rejects(
+        conn.call("whoAmI", {}),
+        (err: grpc.ServiceError) => err.code === grpc.status.UNAUTHENTICATED,
+      );
+    }
+    const alice = await server.client("alice");
+    assert.equal((await alice.call("whoAmI", {})).user, "alice");
+  } finally {
+    for (const conn of strangers) conn.close();
+  }
 });
 
 Deno.test("a running server takes new TLS files; bad ones are refused and the old ones keep serving", async () => {
