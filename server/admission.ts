@@ -61,37 +61,51 @@ export const USER_NAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
 /** The roles a subject OU may name. */
 export const ROLES = ["admin", "user"] as const;
 
+/** The verdict on a certificate: its parsed form when admitted. */
+export type Verdict =
+  | { admitted: x509.X509Certificate; refused?: undefined }
+  | { refused: Refusal; admitted?: undefined };
+
 /**
- * The verdict on a presented certificate: undefined when it is admitted, the
- * refusal otherwise. A certificate the TLS stack did not verify is always
- * refused; the checks here only find the words for it.
+ * The verdict on a presented certificate: the parsed certificate when it is
+ * admitted, the refusal otherwise. A certificate the TLS stack did not
+ * verify is always refused; the checks here only find the words for it.
  *
  * @example
  * ```ts
  * judgeCertificate({ der, verified: socket.authorized }, { cas, revocations });
- * // { reason: "expired", message: "expired on 2026-12-02T21:24:00Z", ... }
+ * // { refused: { reason: "expired", message: "expired on 2026-12-02T21:24:00Z", ... } }
  * ```
  */
 export function judgeCertificate(
   presented: Presented,
   trust: { cas: readonly X509Certificate[]; revocations: Revocations },
   now: Date = new Date(),
-): Refusal | undefined {
+): Verdict {
   const { der, verified } = presented;
   if (!der || der.length === 0) {
-    return { reason: "no_certificate", message: "no client certificate" };
+    return {
+      refused: { reason: "no_certificate", message: "no client certificate" },
+    };
   }
   let cert: x509.X509Certificate;
   try {
     cert = new x509.X509Certificate(new Uint8Array(der));
   } catch {
-    return { reason: "unreadable", message: "the certificate does not parse" };
+    return {
+      refused: {
+        reason: "unreadable",
+        message: "the certificate does not parse",
+      },
+    };
   }
-  const refuse = (reason: RefusalReason, message: string): Refusal => ({
-    reason,
-    message,
-    subject: cert.subject,
-    serial: cert.serialNumber.toLowerCase(),
+  const refuse = (reason: RefusalReason, message: string): Verdict => ({
+    refused: {
+      reason,
+      message,
+      subject: cert.subject,
+      serial: cert.serialNumber.toLowerCase(),
+    },
   });
   if (!verified && !issuedByOneOf(der, trust.cas)) {
     return refuse(
@@ -126,7 +140,7 @@ export function judgeCertificate(
     );
   }
   if (!verified) return refuse("unverified", "refused by the TLS layer");
-  return undefined;
+  return { admitted: cert };
 }
 
 function issuedByOneOf(der: Uint8Array, cas: readonly X509Certificate[]) {
@@ -207,7 +221,7 @@ export class Admission {
           verified: socket.authorized === true,
         },
         { cas: this.#cas, revocations: this.#revocations },
-      ) ?? null;
+      ).refused ?? null;
       this.#verdicts.set(socket, verdict);
     }
     return verdict ?? undefined;

@@ -24,20 +24,20 @@ export interface Identity {
 /**
  * Checks a client certificate the TLS stack verified once more, at a call:
  * it is meant for client authentication, is still valid (a connection may
- * outlive its certificate) and names a user and a role. Returns the parsed certificate; throws
- * `permission_denied` with the reason.
+ * outlive its certificate) and names a user and a role. Returns the parsed
+ * certificate; throws `permission_denied` with the reason.
  */
 export function checkClientCertificate(
   der: Uint8Array | undefined,
   now: Date = new Date(),
 ): x509.X509Certificate {
-  const refusal = judgeCertificate(
+  const { admitted, refused } = judgeCertificate(
     { der, verified: true },
     { cas: [], revocations: NO_REVOCATIONS },
     now,
   );
-  if (refusal) throw new JobError("permission_denied", refusal.message);
-  return new x509.X509Certificate(new Uint8Array(der!));
+  if (refused) throw new JobError("permission_denied", refused.message);
+  return admitted;
 }
 
 const NO_REVOCATIONS = new Revocations();

@@ -8,8 +8,11 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { COMMANDS } from "../../cli/args.ts";
 import { ensureDevCerts } from "../../certs/dev_certs.ts";
-import { issueCert } from "../../certs/pki.ts";
-import { startTestServer, type TestServer } from "../server/test_server.ts";
+import {
+  issueExpired,
+  startTestServer,
+  type TestServer,
+} from "../server/test_server.ts";
 
 // bin/jw, the launcher users run: it runs the bundle of cli.ts
 // (cli/bundle.sh), so these tests cover the bundle as shipped.
@@ -198,20 +201,7 @@ Deno.test("jw against a real server", async (t) => {
     await t.step(
       "an expired certificate is refused in one line saying when it expired",
       async () => {
-        const ca = {
-          cert: server.ca,
-          key: await Deno.readTextFile(join(server.dir, "ca.key")),
-        };
-        const notAfter = new Date(
-          Math.floor(Date.now() / 1000) * 1000 - 86_400_000,
-        );
-        const expired = await issueCert(ca, {
-          cn: "erin",
-          ou: "user",
-          usage: "client",
-          notBefore: new Date(notAfter.getTime() - 86_400_000),
-          notAfter,
-        });
+        const { pem: expired, notAfter } = await issueExpired(server, "erin");
         await Deno.writeTextFile(join(server.dir, "erin.pem"), expired.cert);
         await Deno.writeTextFile(join(server.dir, "erin.key"), expired.key, {
           mode: 0o600,

@@ -7,7 +7,7 @@
  */
 import { join } from "node:path";
 import { ensureDevCerts } from "../../certs/dev_certs.ts";
-import type { Pem } from "../../certs/pki.ts";
+import { issueCert, type Pem } from "../../certs/pki.ts";
 import { JobRuntime } from "../../lib/mod.ts";
 import { resolveViewPaths } from "../../lib/job_view.ts";
 import type { LogRecord } from "../../server/log.ts";
@@ -119,4 +119,27 @@ export async function startTestServer(
     await Deno.remove(root, { recursive: true }).catch(() => {});
     throw err;
   }
+}
+
+/**
+ * A client certificate for `cn` from `server`'s CA that expired a day ago
+ * (on a whole second, as certificates state it), and when it expired.
+ */
+export async function issueExpired(
+  server: TestServer,
+  cn: string,
+): Promise<{ pem: Pem; notAfter: Date }> {
+  const ca = {
+    cert: server.ca,
+    key: await Deno.readTextFile(join(server.dir, "ca.key")),
+  };
+  const notAfter = new Date(Math.floor(Date.now() / 1000) * 1000 - 86_400_000);
+  const pem = await issueCert(ca, {
+    cn,
+    ou: "user",
+    usage: "client",
+    notBefore: new Date(notAfter.getTime() - 2 * 86_400_000),
+    notAfter,
+  });
+  return { pem, notAfter };
 }

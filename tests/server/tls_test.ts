@@ -9,7 +9,11 @@ import * as tls from "node:tls";
 import { ensureDevCerts } from "../../certs/dev_certs.ts";
 import { createCa, issueCert, type Pem } from "../../certs/pki.ts";
 import { clientCredentials, connect } from "./client.ts";
-import { startTestServer, type TestServer } from "./test_server.ts";
+import {
+  issueExpired,
+  startTestServer,
+  type TestServer,
+} from "./test_server.ts";
 
 /** Whoami with `client`, resolving with the gRPC code of the answer. */
 async function whoAmICode(
@@ -118,6 +122,11 @@ Deno.test("mTLS handshake", async (t) => {
     key: await Deno.readTextFile(`${server.dir}/ca.key`),
   };
   const alice = await server.pem("alice");
+  const stranger = await issueCert(await createCa({ cn: "another CA" }), {
+    cn: "alice",
+    ou: "user",
+    usage: "client",
+  });
 
   await t.step(
     "a TLS 1.3 client with a valid certificate is served",
@@ -155,12 +164,6 @@ Deno.test("mTLS handshake", async (t) => {
   });
 
   await t.step("a certificate from another CA is told so", async () => {
-    const other = await createCa({ cn: "another CA" });
-    const stranger = await issueCert(other, {
-      cn: "alice",
-      ou: "user",
-      usage: "client",
-    });
     await assertRefused(
       server,
       stranger,
@@ -170,16 +173,7 @@ Deno.test("mTLS handshake", async (t) => {
   });
 
   await t.step("an expired certificate is told when it expired", async () => {
-    const notAfter = new Date(
-      Math.floor(Date.now() / 1000) * 1000 - 86_400_000,
-    );
-    const expired = await issueCert(ca, {
-      cn: "alice",
-      ou: "user",
-      usage: "client",
-      notBefore: new Date(Date.now() - 3 * 86_400_000),
-      notAfter,
-    });
+    const { pem: expired, notAfter } = await issueExpired(server, "alice");
     await assertRefused(
       server,
       expired,
@@ -257,12 +251,6 @@ Deno.test("mTLS handshake", async (t) => {
   await t.step(
     "the server closes a refused connection soon after telling it why",
     async () => {
-      const other = await createCa({ cn: "another CA" });
-      const stranger = await issueCert(other, {
-        cn: "alice",
-        ou: "user",
-        usage: "client",
-      });
       const closed = await new Promise<boolean>((resolve) => {
         const socket = tls.connect({
           host: "127.0.0.1",
