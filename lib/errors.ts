@@ -11,6 +11,7 @@
 export type Code =
   | "invalid_argument"
   | "not_found"
+  | "already_exists"
   | "permission_denied"
   | "failed_precondition"
   | "failed_to_start"
@@ -22,6 +23,7 @@ export type Code =
 export const CODE_WORDS: Readonly<Record<Code, string>> = {
   invalid_argument: "invalid argument",
   not_found: "not found",
+  already_exists: "already exists",
   permission_denied: "permission denied",
   failed_precondition: "failed precondition",
   failed_to_start: "failed to start",

@@ -22,6 +22,8 @@ export type JobEnded = (job: Job) => void | Promise<void>;
 export class Job {
   readonly id: string;
   readonly owner: string;
+  /** The owner's label for it, unique among their jobs; "" for none. */
+  readonly name: string;
   /** Resolves with the final snapshot once the job is over. */
   readonly done: Promise<JobInfo>;
   readonly #info: JobInfo;
@@ -29,6 +31,8 @@ export class Job {
   #cgroup: CgroupManager | null;
   #stopping: Promise<JobInfo> | null = null;
   #detached = false;
+  /** Settles when {@link detach} leaves the job running to a next server. */
+  readonly #left = Promise.withResolvers<never>();
 
   /**
    * A job that is running (`exit` given) or already over (`exit` null, `info`
@@ -43,6 +47,8 @@ export class Job {
   ) {
     this.id = info.id;
     this.owner = info.owner;
+    this.name = info.name;
+    this.#left.promise.catch(() => {}); // told to waiters only
     this.#info = info;
     this.#log = log;
     this.#cgroup = cgroup;
@@ -131,6 +137,34 @@ export class Job {
    */
   detach(): void {
     this.#detached = true;
+    this.#left.reject(
+      new JobError(
+        "unavailable",
+        `the server is restarting; job ${this.id} goes on (ask again)`,
+      ),
+    );
+  }
+
+  /**
+   * The final snapshot once the job has ended, at once when it already
+   * has. Rejects with `signal`'s reason when it aborts first, and with
+   * `unavailable` when this server leaves the job running to the next.
+   */
+  async wait(signal: AbortSignal): Promise<JobInfo> {
+    signal.throwIfAborted();
+    const aborted = Promise.withResolvers<never>();
+    const onAbort = () => aborted.reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    try {
+      // Left first: a detached job's `done` may resolve, still running.
+      return await Promise.race([
+        this.#left.promise,
+        this.done,
+        aborted.promise,
+      ]);
+    } finally {
+      signal.removeEventListener("abort", onAbort);
+    }
   }
 
   /** A fresh reader over the job's output (see {@link openFollower}). */

@@ -7,6 +7,7 @@ import { DEFAULT_GRACE_MS, Job } from "./job.ts";
 import { DiskReserve } from "./disk_reserve.ts";
 import { InstanceLock } from "./instance_lock.ts";
 import { isJobId, newJobId, parseJobId } from "./job_id.ts";
+import { resolveJob } from "./job_reference.ts";
 import type { JobInfo, JobSpec } from "./job_info.ts";
 import { JobStore } from "./job_store.ts";
 import {
@@ -128,6 +129,8 @@ export class JobRuntime {
   readonly #inFlight = new Set<Promise<Job>>();
   /** Ids of jobs between their cgroup's creation and their admission. */
   readonly #launching = new Set<string>();
+  /** `owner\0name` of the named starts under way (names are unique). */
+  readonly #startingNames = new Set<string>();
   /** Per owner, the limits of their starts under way (for quotas). */
   readonly #starting = new Map<string, Limits[]>();
   readonly #sweeper: ReturnType<typeof setInterval>;
@@ -252,7 +255,14 @@ export class JobRuntime {
       }
     }
     this.#assertOpen();
-    const done = this.#holdQuota(clean.owner, limits, quota);
+    const releaseName = this.#holdName(clean.owner, clean.name);
+    let done: () => void;
+    try {
+      done = this.#holdQuota(clean.owner, limits, quota);
+    } catch (err) {
+      releaseName();
+      throw err;
+    }
     const id = this.#freshId();
     this.#launching.add(id);
     try {
@@ -266,7 +276,29 @@ export class JobRuntime {
     } finally {
       this.#launching.delete(id);
       done();
+      releaseName();
     }
+  }
+
+  /**
+   * Claims `name` among `owner`'s jobs until the start is done (then the
+   * job itself holds it, until removed), with no await in between: two
+   * concurrent starts cannot both take it. `already_exists` when taken.
+   */
+  #holdName(owner: string, name: string | undefined): () => void {
+    if (!name) return () => {};
+    const key = `${owner}\0${name}`;
+    const holder = this.list(owner).find((job) => job.name === name);
+    if (holder || this.#startingNames.has(key)) {
+      throw new JobError(
+        "already_exists",
+        `name ${name} is taken by ${
+          holder ? `job ${holder.id}` : "a job being started"
+        }; remove it or pick another`,
+      );
+    }
+    this.#startingNames.add(key);
+    return () => this.#startingNames.delete(key);
   }
 
   /**
@@ -393,6 +425,18 @@ export class JobRuntime {
     const job = this.#jobs.get(parseJobId(id));
     if (!job) throw new JobError("not_found", `job ${id}`);
     return job;
+  }
+
+  /**
+   * The job `ref` names among every job, or among `owner`'s: an id, a
+   * name, or a unique id prefix (see `resolveJob`).
+   */
+  find(ref: string, owner?: string): Job {
+    if (isJobId(ref)) {
+      const job = this.#jobs.get(ref);
+      if (job && (owner === undefined || job.owner === owner)) return job;
+    }
+    return resolveJob(this.list(owner), ref);
   }
 
   /** Every job, or one owner's, oldest first. */

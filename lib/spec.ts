@@ -18,6 +18,8 @@ export interface CleanSpec {
   limits?: Limits;
 }
 
+/** What a job's name may be: a letter or digit, then those and `_.-`. */
+export const JOB_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 const ENV_NAME = /^[^=\0]+$/;
 /** Linux's bound on one argument or environment string, NUL included (MAX_ARG_STRLEN). */
 const MAX_ARG_STRLEN = 128 * 1024;
@@ -151,9 +153,14 @@ export function validateSpec(
         limits,
       );
     }
-    // deno-lint-ignore no-control-regex
-    if (/[\x00-\x1f\x7f]/.test(clean.name)) {
-      throw bad("name contains control characters");
+    // A name is a reference to the job (jw logs NAME), typed in shells
+    // and printed in tables: Docker's charset keeps it one plain word.
+    if (!JOB_NAME.test(clean.name)) {
+      throw bad(
+        `name "${
+          clean.name.slice(0, 40).replace(/[^\x20-\x7e]/g, "?")
+        }" may hold only letters, digits and "_.-", and must begin with a letter or digit`,
+      );
     }
   }
   if (

@@ -58,25 +58,18 @@ export class Access {
     );
   }
 
-  /** A job the caller may see; `not_found` alike for unknown and foreign ids. */
-  job(id: string): Job {
-    let job: Job;
-    try {
-      job = this.#runtime.get(id);
-    } catch (err) {
-      if (err instanceof JobError && err.code === "not_found") {
-        throw notFound(id);
-      }
-      throw err;
-    }
-    if (!this.isAdmin && job.owner !== this.caller.user) throw notFound(id);
-    return job;
+  /**
+   * The job `ref` names among those the caller may see: its id, its name
+   * or a unique prefix of its id. `not_found` alike for unknown and foreign
+   * jobs, and prefixes count only the caller's.
+   */
+  job(ref: string): Job {
+    return this.#runtime.find(ref, this.isAdmin ? undefined : this.caller.user);
   }
 
   /** Removes a job the caller may see, once it has ended. */
-  async remove(id: string): Promise<JobInfo> {
-    this.job(id);
-    return await this.#runtime.remove(id);
+  async remove(ref: string): Promise<JobInfo> {
+    return await this.#runtime.remove(this.job(ref).id);
   }
 
   /**
@@ -96,8 +89,4 @@ export class Access {
     }
     return this.#runtime.list(owner || undefined);
   }
-}
-
-function notFound(id: string): JobError {
-  return new JobError("not_found", `job ${id}`);
 }

@@ -45,12 +45,18 @@ export function jobWorkerService(
     streamed?: (stream: string, bytes: number) => void;
   } = {},
 ): ServiceImpl<MethodsOf<typeof JobWorker>> {
-  const accessFor = (ctx: CallContext, jobId?: string): Access => {
-    if (jobId) ctx.fields.job = jobId;
+  const accessFor = (ctx: CallContext): Access => {
     options.checkCertificate?.(ctx.peerCertificate);
     const caller = identityFromCertificate(ctx.peerCertificate);
     ctx.fields.identity = caller.user;
     return new Access(runtime, caller);
+  };
+  /** The job a request's `job_id` refers to (an id, a name or a prefix). */
+  const jobFor = (ctx: CallContext, ref: string) => {
+    if (ref) ctx.fields.job = ref;
+    const job = accessFor(ctx).job(ref);
+    ctx.fields.job = job.id;
+    return job;
   };
 
   return {
@@ -76,7 +82,7 @@ export function jobWorkerService(
     },
 
     async stop(request, ctx) {
-      const job = accessFor(ctx, request.jobId).job(request.jobId);
+      const job = jobFor(ctx, request.jobId);
       const info = await job.stop(
         graceFromProto(request.grace, DEFAULT_GRACE_MS),
       );
@@ -84,19 +90,24 @@ export function jobWorkerService(
     },
 
     async kill(request, ctx) {
-      const job = accessFor(ctx, request.jobId).job(request.jobId);
+      const job = jobFor(ctx, request.jobId);
       const signal = parseSignal(request.signal);
       ctx.fields.signal = signal;
       return { job: jobToProto(await job.kill(signal)) };
     },
 
     async status(request, ctx) {
-      const job = accessFor(ctx, request.jobId).job(request.jobId);
+      const job = jobFor(ctx, request.jobId);
       return { job: jobToProto(await job.status()) };
     },
 
+    async wait(request, ctx) {
+      const job = jobFor(ctx, request.jobId);
+      return { job: jobToProto(await job.wait(ctx.signal)) };
+    },
+
     async logs(request, send, ctx) {
-      const job = accessFor(ctx, request.jobId).job(request.jobId);
+      const job = jobFor(ctx, request.jobId);
       const output = job.output({
         streams: streamsFromProto(request.streams),
         from: offsetFromProto(request.offset),
@@ -136,7 +147,9 @@ export function jobWorkerService(
     },
 
     async remove(request, ctx) {
-      const info = await accessFor(ctx, request.jobId).remove(request.jobId);
+      if (request.jobId) ctx.fields.job = request.jobId;
+      const info = await accessFor(ctx).remove(request.jobId);
+      ctx.fields.job = info.id;
       return { job: jobToProto(info) };
     },
 

@@ -10,6 +10,7 @@ export interface GrpcStatus {
 const CODES: Readonly<Record<Code, status>> = {
   invalid_argument: status.INVALID_ARGUMENT,
   not_found: status.NOT_FOUND,
+  already_exists: status.ALREADY_EXISTS,
   permission_denied: status.PERMISSION_DENIED,
   failed_precondition: status.FAILED_PRECONDITION,
   // The command could not be executed: the request was fine, the system state

@@ -122,14 +122,31 @@ Deno.test("authorization matrix", async (t) => {
         stop: (client: TestClient, jobId: string) =>
           client.call("stop", { jobId }),
         logs: (client: TestClient, jobId: string) => client.readLogs({ jobId }),
+        wait: (client: TestClient, jobId: string) =>
+          client.call("wait", { jobId }),
+        kill: (client: TestClient, jobId: string) =>
+          client.call("kill", { jobId }),
+        remove: (client: TestClient, jobId: string) =>
+          client.call("remove", { jobId }),
+        "status by prefix": (client: TestClient, jobId: string) =>
+          client.call("status", { jobId: jobId.slice(0, 8) }),
       };
       for (const [name, call] of Object.entries(calls)) {
         const foreign = await outcome(call(bob, aliceJob));
         const unknown = await outcome(call(bob, unknownJob));
         assert.equal(foreign.code, grpc.status.NOT_FOUND, name);
         assert.equal(unknown.code, grpc.status.NOT_FOUND, name);
-        assert.equal(foreign.details, `job ${aliceJob}`, name);
-        assert.equal(unknown.details, `job ${unknownJob}`, name);
+        const prefix = name.endsWith("prefix");
+        assert.equal(
+          foreign.details,
+          `job ${prefix ? aliceJob.slice(0, 8) : aliceJob}`,
+          name,
+        );
+        assert.equal(
+          unknown.details,
+          `job ${prefix ? unknownJob.slice(0, 8) : unknownJob}`,
+          name,
+        );
       }
       const { job } = await alice.call("status", { jobId: aliceJob });
       assert.equal(job?.state, JobState.RUNNING, "bob's stop did not touch it");

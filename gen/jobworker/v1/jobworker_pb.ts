@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file jobworker/v1/jobworker.proto.
  */
 export const file_jobworker_v1_jobworker: GenFile = /*@__PURE__*/
-  fileDesc("Chxqb2J3b3JrZXIvdjEvam9id29ya2VyLnByb3RvEgxqb2J3b3JrZXIudjEiwAEKBkxpbWl0cxIQCgNjcHUYASABKAFIAIgBARIZCgxtZW1vcnlfYnl0ZXMYAiABKARIAYgBARIYCgtpb19yZWFkX2JwcxgDIAEoBEgCiAEBEhkKDGlvX3dyaXRlX2JwcxgEIAEoBEgDiAEBEhEKBHBpZHMYBSABKA1IBIgBAUIGCgRfY3B1Qg8KDV9tZW1vcnlfYnl0ZXNCDgoMX2lvX3JlYWRfYnBzQg8KDV9pb193cml0ZV9icHNCBwoFX3BpZHMihQEKBVVzYWdlEhMKC2NwdV9zZWNvbmRzGAEgASgBEhkKEW1lbW9yeV9wZWFrX2J5dGVzGAIgASgEEhUKDWlvX3JlYWRfYnl0ZXMYAyABKAQSFgoOaW9fd3JpdGVfYnl0ZXMYBCABKAQSHQoVY3B1X3Rocm90dGxlZF9zZWNvbmRzGAUgASgBIvgECgNKb2ISCgoCaWQYASABKAkSDQoFb3duZXIYAiABKAkSDAoEbmFtZRgDIAEoCRIPCgdjb21tYW5kGAQgASgJEgwKBGFyZ3MYBSADKAkSCwoDZGlyGAYgASgJEiUKBXN0YXRlGAcgASgOMhYuam9id29ya2VyLnYxLkpvYlN0YXRlEhYKCWV4aXRfY29kZRgIIAEoBUgAiAEBEhMKBnNpZ25hbBgJIAEoBUgBiAEBEhIKCm9vbV9raWxsZWQYCiABKAgSDQoFZXJyb3IYCyABKAkSLgoKY3JlYXRlZF9hdBgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKc3RhcnRlZF9hdBgNIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLAoIZW5kZWRfYXQYDiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiQKBmxpbWl0cxgPIAEoCzIULmpvYndvcmtlci52MS5MaW1pdHMSIgoFdXNhZ2UYECABKAsyEy5qb2J3b3JrZXIudjEuVXNhZ2USFAoMc3Rkb3V0X2J5dGVzGBEgASgEEhQKDHN0ZGVycl9ieXRlcxgSIAEoBBIdChBvdXRwdXRfY2FwX2J5dGVzGBMgASgESAKIAQESHAoUc3Rkb3V0X2Ryb3BwZWRfYnl0ZXMYFCABKAQSHAoUc3RkZXJyX2Ryb3BwZWRfYnl0ZXMYFSABKAQSEAoDdWlkGBYgASgNSAOIAQFCDAoKX2V4aXRfY29kZUIJCgdfc2lnbmFsQhMKEV9vdXRwdXRfY2FwX2J5dGVzQgYKBF91aWQizAEKDFN0YXJ0UmVxdWVzdBIPCgdjb21tYW5kGAEgASgJEgwKBGFyZ3MYAiADKAkSMAoDZW52GAMgAygLMiMuam9id29ya2VyLnYxLlN0YXJ0UmVxdWVzdC5FbnZFbnRyeRILCgNkaXIYBCABKAkSDAoEbmFtZRgFIAEoCRIkCgZsaW1pdHMYBiABKAsyFC5qb2J3b3JrZXIudjEuTGltaXRzGioKCEVudkVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiLwoNU3RhcnRSZXNwb25zZRIeCgNqb2IYASABKAsyES5qb2J3b3JrZXIudjEuSm9iIkcKC1N0b3BSZXF1ZXN0Eg4KBmpvYl9pZBgBIAEoCRIoCgVncmFjZRgCIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbiIuCgxTdG9wUmVzcG9uc2USHgoDam9iGAEgASgLMhEuam9id29ya2VyLnYxLkpvYiItCgtLaWxsUmVxdWVzdBIOCgZqb2JfaWQYASABKAkSDgoGc2lnbmFsGAIgASgJIi4KDEtpbGxSZXNwb25zZRIeCgNqb2IYASABKAsyES5qb2J3b3JrZXIudjEuSm9iIh8KDVN0YXR1c1JlcXVlc3QSDgoGam9iX2lkGAEgASgJIjAKDlN0YXR1c1Jlc3BvbnNlEh4KA2pvYhgBIAEoCzIRLmpvYndvcmtlci52MS5Kb2Ii8QEKC0xvZ3NSZXF1ZXN0Eg4KBmpvYl9pZBgBIAEoCRIOCgZmb2xsb3cYAiABKAgSKwoHc3RyZWFtcxgDIAMoDjIaLmpvYndvcmtlci52MS5PdXRwdXRTdHJlYW0SDgoGb2Zmc2V0GAQgASgEEikKBXNpbmNlGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIpCgV1bnRpbBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEQoEdGFpbBgHIAEoBEgAiAEBEhMKC2V4YWN0X3RpbWVzGAggASgIQgcKBV90YWlsIqsBCgxMb2dzUmVzcG9uc2USDAoEZGF0YRgBIAEoDBIqCgZzdHJlYW0YAiABKA4yGi5qb2J3b3JrZXIudjEuT3V0cHV0U3RyZWFtEg4KBm9mZnNldBgDIAEoBBIQCghwb3NpdGlvbhgEIAEoBBIoCgR0aW1lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIVCg1kcm9wcGVkX2J5dGVzGAYgASgEInkKC0xpc3RSZXF1ZXN0Eg0KBW93bmVyGAEgASgJEhEKCXBhZ2Vfc2l6ZRgCIAEoDRISCgpwYWdlX3Rva2VuGAMgASgJEiYKBnN0YXRlcxgEIAMoDjIWLmpvYndvcmtlci52MS5Kb2JTdGF0ZRIMCgRuYW1lGAUgASgJIkgKDExpc3RSZXNwb25zZRIfCgRqb2JzGAEgAygLMhEuam9id29ya2VyLnYxLkpvYhIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiHwoNUmVtb3ZlUmVxdWVzdBIOCgZqb2JfaWQYASABKAkiMAoOUmVtb3ZlUmVzcG9uc2USHgoDam9iGAEgASgLMhEuam9id29ya2VyLnYxLkpvYiIPCg1XaG9BbUlSZXF1ZXN0IkAKDldob0FtSVJlc3BvbnNlEgwKBHVzZXIYASABKAkSIAoEcm9sZRgCIAEoDjISLmpvYndvcmtlci52MS5Sb2xlKrQBCghKb2JTdGF0ZRIZChVKT0JfU1RBVEVfVU5TUEVDSUZJRUQQABIVChFKT0JfU1RBVEVfUlVOTklORxABEhQKEEpPQl9TVEFURV9FWElURUQQAhIWChJKT0JfU1RBVEVfU0lHTkFMRUQQAxIVChFKT0JfU1RBVEVfU1RPUFBFRBAEEh0KGUpPQl9TVEFURV9GQUlMRURfVE9fU1RBUlQQBRISCg5KT0JfU1RBVEVfTE9TVBAGKmEKDE91dHB1dFN0cmVhbRIdChlPVVRQVVRfU1RSRUFNX1VOU1BFQ0lGSUVEEAASGAoUT1VUUFVUX1NUUkVBTV9TVERPVVQQARIYChRPVVRQVVRfU1RSRUFNX1NUREVSUhACKjsKBFJvbGUSFAoQUk9MRV9VTlNQRUNJRklFRBAAEg0KCVJPTEVfVVNFUhABEg4KClJPTEVfQURNSU4QAjKaBAoJSm9iV29ya2VyEkAKBVN0YXJ0Ehouam9id29ya2VyLnYxLlN0YXJ0UmVxdWVzdBobLmpvYndvcmtlci52MS5TdGFydFJlc3BvbnNlEj0KBFN0b3ASGS5qb2J3b3JrZXIudjEuU3RvcFJlcXVlc3QaGi5qb2J3b3JrZXIudjEuU3RvcFJlc3BvbnNlEj0KBEtpbGwSGS5qb2J3b3JrZXIudjEuS2lsbFJlcXVlc3QaGi5qb2J3b3JrZXIudjEuS2lsbFJlc3BvbnNlEkMKBlN0YXR1cxIbLmpvYndvcmtlci52MS5TdGF0dXNSZXF1ZXN0Ghwuam9id29ya2VyLnYxLlN0YXR1c1Jlc3BvbnNlEj8KBExvZ3MSGS5qb2J3b3JrZXIudjEuTG9nc1JlcXVlc3QaGi5qb2J3b3JrZXIudjEuTG9nc1Jlc3BvbnNlMAESPQoETGlzdBIZLmpvYndvcmtlci52MS5MaXN0UmVxdWVzdBoaLmpvYndvcmtlci52MS5MaXN0UmVzcG9uc2USQwoGUmVtb3ZlEhsuam9id29ya2VyLnYxLlJlbW92ZVJlcXVlc3QaHC5qb2J3b3JrZXIudjEuUmVtb3ZlUmVzcG9uc2USQwoGV2hvQW1JEhsuam9id29ya2VyLnYxLldob0FtSVJlcXVlc3QaHC5qb2J3b3JrZXIudjEuV2hvQW1JUmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_timestamp, file_google_protobuf_duration]);
+  fileDesc("Chxqb2J3b3JrZXIvdjEvam9id29ya2VyLnByb3RvEgxqb2J3b3JrZXIudjEiwAEKBkxpbWl0cxIQCgNjcHUYASABKAFIAIgBARIZCgxtZW1vcnlfYnl0ZXMYAiABKARIAYgBARIYCgtpb19yZWFkX2JwcxgDIAEoBEgCiAEBEhkKDGlvX3dyaXRlX2JwcxgEIAEoBEgDiAEBEhEKBHBpZHMYBSABKA1IBIgBAUIGCgRfY3B1Qg8KDV9tZW1vcnlfYnl0ZXNCDgoMX2lvX3JlYWRfYnBzQg8KDV9pb193cml0ZV9icHNCBwoFX3BpZHMihQEKBVVzYWdlEhMKC2NwdV9zZWNvbmRzGAEgASgBEhkKEW1lbW9yeV9wZWFrX2J5dGVzGAIgASgEEhUKDWlvX3JlYWRfYnl0ZXMYAyABKAQSFgoOaW9fd3JpdGVfYnl0ZXMYBCABKAQSHQoVY3B1X3Rocm90dGxlZF9zZWNvbmRzGAUgASgBIvgECgNKb2ISCgoCaWQYASABKAkSDQoFb3duZXIYAiABKAkSDAoEbmFtZRgDIAEoCRIPCgdjb21tYW5kGAQgASgJEgwKBGFyZ3MYBSADKAkSCwoDZGlyGAYgASgJEiUKBXN0YXRlGAcgASgOMhYuam9id29ya2VyLnYxLkpvYlN0YXRlEhYKCWV4aXRfY29kZRgIIAEoBUgAiAEBEhMKBnNpZ25hbBgJIAEoBUgBiAEBEhIKCm9vbV9raWxsZWQYCiABKAgSDQoFZXJyb3IYCyABKAkSLgoKY3JlYXRlZF9hdBgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKc3RhcnRlZF9hdBgNIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLAoIZW5kZWRfYXQYDiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiQKBmxpbWl0cxgPIAEoCzIULmpvYndvcmtlci52MS5MaW1pdHMSIgoFdXNhZ2UYECABKAsyEy5qb2J3b3JrZXIudjEuVXNhZ2USFAoMc3Rkb3V0X2J5dGVzGBEgASgEEhQKDHN0ZGVycl9ieXRlcxgSIAEoBBIdChBvdXRwdXRfY2FwX2J5dGVzGBMgASgESAKIAQESHAoUc3Rkb3V0X2Ryb3BwZWRfYnl0ZXMYFCABKAQSHAoUc3RkZXJyX2Ryb3BwZWRfYnl0ZXMYFSABKAQSEAoDdWlkGBYgASgNSAOIAQFCDAoKX2V4aXRfY29kZUIJCgdfc2lnbmFsQhMKEV9vdXRwdXRfY2FwX2J5dGVzQgYKBF91aWQizAEKDFN0YXJ0UmVxdWVzdBIPCgdjb21tYW5kGAEgASgJEgwKBGFyZ3MYAiADKAkSMAoDZW52GAMgAygLMiMuam9id29ya2VyLnYxLlN0YXJ0UmVxdWVzdC5FbnZFbnRyeRILCgNkaXIYBCABKAkSDAoEbmFtZRgFIAEoCRIkCgZsaW1pdHMYBiABKAsyFC5qb2J3b3JrZXIudjEuTGltaXRzGioKCEVudkVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiLwoNU3RhcnRSZXNwb25zZRIeCgNqb2IYASABKAsyES5qb2J3b3JrZXIudjEuSm9iIkcKC1N0b3BSZXF1ZXN0Eg4KBmpvYl9pZBgBIAEoCRIoCgVncmFjZRgCIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbiIuCgxTdG9wUmVzcG9uc2USHgoDam9iGAEgASgLMhEuam9id29ya2VyLnYxLkpvYiItCgtLaWxsUmVxdWVzdBIOCgZqb2JfaWQYASABKAkSDgoGc2lnbmFsGAIgASgJIi4KDEtpbGxSZXNwb25zZRIeCgNqb2IYASABKAsyES5qb2J3b3JrZXIudjEuSm9iIh8KDVN0YXR1c1JlcXVlc3QSDgoGam9iX2lkGAEgASgJIjAKDlN0YXR1c1Jlc3BvbnNlEh4KA2pvYhgBIAEoCzIRLmpvYndvcmtlci52MS5Kb2IiHQoLV2FpdFJlcXVlc3QSDgoGam9iX2lkGAEgASgJIi4KDFdhaXRSZXNwb25zZRIeCgNqb2IYASABKAsyES5qb2J3b3JrZXIudjEuSm9iIvEBCgtMb2dzUmVxdWVzdBIOCgZqb2JfaWQYASABKAkSDgoGZm9sbG93GAIgASgIEisKB3N0cmVhbXMYAyADKA4yGi5qb2J3b3JrZXIudjEuT3V0cHV0U3RyZWFtEg4KBm9mZnNldBgEIAEoBBIpCgVzaW5jZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASKQoFdW50aWwYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhEKBHRhaWwYByABKARIAIgBARITCgtleGFjdF90aW1lcxgIIAEoCEIHCgVfdGFpbCKrAQoMTG9nc1Jlc3BvbnNlEgwKBGRhdGEYASABKAwSKgoGc3RyZWFtGAIgASgOMhouam9id29ya2VyLnYxLk91dHB1dFN0cmVhbRIOCgZvZmZzZXQYAyABKAQSEAoIcG9zaXRpb24YBCABKAQSKAoEdGltZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFQoNZHJvcHBlZF9ieXRlcxgGIAEoBCJ5CgtMaXN0UmVxdWVzdBINCgVvd25lchgBIAEoCRIRCglwYWdlX3NpemUYAiABKA0SEgoKcGFnZV90b2tlbhgDIAEoCRImCgZzdGF0ZXMYBCADKA4yFi5qb2J3b3JrZXIudjEuSm9iU3RhdGUSDAoEbmFtZRgFIAEoCSJICgxMaXN0UmVzcG9uc2USHwoEam9icxgBIAMoCzIRLmpvYndvcmtlci52MS5Kb2ISFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIh8KDVJlbW92ZVJlcXVlc3QSDgoGam9iX2lkGAEgASgJIjAKDlJlbW92ZVJlc3BvbnNlEh4KA2pvYhgBIAEoCzIRLmpvYndvcmtlci52MS5Kb2IiDwoNV2hvQW1JUmVxdWVzdCJACg5XaG9BbUlSZXNwb25zZRIMCgR1c2VyGAEgASgJEiAKBHJvbGUYAiABKA4yEi5qb2J3b3JrZXIudjEuUm9sZSq0AQoISm9iU3RhdGUSGQoVSk9CX1NUQVRFX1VOU1BFQ0lGSUVEEAASFQoRSk9CX1NUQVRFX1JVTk5JTkcQARIUChBKT0JfU1RBVEVfRVhJVEVEEAISFgoSSk9CX1NUQVRFX1NJR05BTEVEEAMSFQoRSk9CX1NUQVRFX1NUT1BQRUQQBBIdChlKT0JfU1RBVEVfRkFJTEVEX1RPX1NUQVJUEAUSEgoOSk9CX1NUQVRFX0xPU1QQBiphCgxPdXRwdXRTdHJlYW0SHQoZT1VUUFVUX1NUUkVBTV9VTlNQRUNJRklFRBAAEhgKFE9VVFBVVF9TVFJFQU1fU1RET1VUEAESGAoUT1VUUFVUX1NUUkVBTV9TVERFUlIQAio7CgRSb2xlEhQKEFJPTEVfVU5TUEVDSUZJRUQQABINCglST0xFX1VTRVIQARIOCgpST0xFX0FETUlOEAIy2QQKCUpvYldvcmtlchJACgVTdGFydBIaLmpvYndvcmtlci52MS5TdGFydFJlcXVlc3QaGy5qb2J3b3JrZXIudjEuU3RhcnRSZXNwb25zZRI9CgRTdG9wEhkuam9id29ya2VyLnYxLlN0b3BSZXF1ZXN0Ghouam9id29ya2VyLnYxLlN0b3BSZXNwb25zZRI9CgRLaWxsEhkuam9id29ya2VyLnYxLktpbGxSZXF1ZXN0Ghouam9id29ya2VyLnYxLktpbGxSZXNwb25zZRJDCgZTdGF0dXMSGy5qb2J3b3JrZXIudjEuU3RhdHVzUmVxdWVzdBocLmpvYndvcmtlci52MS5TdGF0dXNSZXNwb25zZRI9CgRXYWl0Ehkuam9id29ya2VyLnYxLldhaXRSZXF1ZXN0Ghouam9id29ya2VyLnYxLldhaXRSZXNwb25zZRI/CgRMb2dzEhkuam9id29ya2VyLnYxLkxvZ3NSZXF1ZXN0Ghouam9id29ya2VyLnYxLkxvZ3NSZXNwb25zZTABEj0KBExpc3QSGS5qb2J3b3JrZXIudjEuTGlzdFJlcXVlc3QaGi5qb2J3b3JrZXIudjEuTGlzdFJlc3BvbnNlEkMKBlJlbW92ZRIbLmpvYndvcmtlci52MS5SZW1vdmVSZXF1ZXN0Ghwuam9id29ya2VyLnYxLlJlbW92ZVJlc3BvbnNlEkMKBldob0FtSRIbLmpvYndvcmtlci52MS5XaG9BbUlSZXF1ZXN0Ghwuam9id29ya2VyLnYxLldob0FtSVJlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_timestamp, file_google_protobuf_duration]);
 
 /**
  * Resource limits. An absent field means: the policy default (in requests) or
@@ -263,6 +263,10 @@ export type StartRequest = Message<"jobworker.v1.StartRequest"> & {
   dir: string;
 
   /**
+   * Unique among the owner's jobs that exist (until the job is removed):
+   * a name in use is ALREADY_EXISTS. Letters, digits, and "_.-" after the
+   * first character, as Docker's container names.
+   *
    * @generated from field: string name = 5;
    */
   name: string;
@@ -417,6 +421,40 @@ export const StatusResponseSchema: GenMessage<StatusResponse> = /*@__PURE__*/
   messageDesc(file_jobworker_v1_jobworker, 10);
 
 /**
+ * @generated from message jobworker.v1.WaitRequest
+ */
+export type WaitRequest = Message<"jobworker.v1.WaitRequest"> & {
+  /**
+   * @generated from field: string job_id = 1;
+   */
+  jobId: string;
+};
+
+/**
+ * Describes the message jobworker.v1.WaitRequest.
+ * Use `create(WaitRequestSchema)` to create a new message.
+ */
+export const WaitRequestSchema: GenMessage<WaitRequest> = /*@__PURE__*/
+  messageDesc(file_jobworker_v1_jobworker, 11);
+
+/**
+ * @generated from message jobworker.v1.WaitResponse
+ */
+export type WaitResponse = Message<"jobworker.v1.WaitResponse"> & {
+  /**
+   * @generated from field: jobworker.v1.Job job = 1;
+   */
+  job?: Job | undefined;
+};
+
+/**
+ * Describes the message jobworker.v1.WaitResponse.
+ * Use `create(WaitResponseSchema)` to create a new message.
+ */
+export const WaitResponseSchema: GenMessage<WaitResponse> = /*@__PURE__*/
+  messageDesc(file_jobworker_v1_jobworker, 12);
+
+/**
  * @generated from message jobworker.v1.LogsRequest
  */
 export type LogsRequest = Message<"jobworker.v1.LogsRequest"> & {
@@ -486,7 +524,7 @@ export type LogsRequest = Message<"jobworker.v1.LogsRequest"> & {
  * Use `create(LogsRequestSchema)` to create a new message.
  */
 export const LogsRequestSchema: GenMessage<LogsRequest> = /*@__PURE__*/
-  messageDesc(file_jobworker_v1_jobworker, 11);
+  messageDesc(file_jobworker_v1_jobworker, 13);
 
 /**
  * @generated from message jobworker.v1.LogsResponse
@@ -539,7 +577,7 @@ export type LogsResponse = Message<"jobworker.v1.LogsResponse"> & {
  * Use `create(LogsResponseSchema)` to create a new message.
  */
 export const LogsResponseSchema: GenMessage<LogsResponse> = /*@__PURE__*/
-  messageDesc(file_jobworker_v1_jobworker, 12);
+  messageDesc(file_jobworker_v1_jobworker, 14);
 
 /**
  * @generated from message jobworker.v1.ListRequest
@@ -588,7 +626,7 @@ export type ListRequest = Message<"jobworker.v1.ListRequest"> & {
  * Use `create(ListRequestSchema)` to create a new message.
  */
 export const ListRequestSchema: GenMessage<ListRequest> = /*@__PURE__*/
-  messageDesc(file_jobworker_v1_jobworker, 13);
+  messageDesc(file_jobworker_v1_jobworker, 15);
 
 /**
  * @generated from message jobworker.v1.ListResponse
@@ -614,7 +652,7 @@ export type ListResponse = Message<"jobworker.v1.ListResponse"> & {
  * Use `create(ListResponseSchema)` to create a new message.
  */
 export const ListResponseSchema: GenMessage<ListResponse> = /*@__PURE__*/
-  messageDesc(file_jobworker_v1_jobworker, 14);
+  messageDesc(file_jobworker_v1_jobworker, 16);
 
 /**
  * @generated from message jobworker.v1.RemoveRequest
@@ -631,7 +669,7 @@ export type RemoveRequest = Message<"jobworker.v1.RemoveRequest"> & {
  * Use `create(RemoveRequestSchema)` to create a new message.
  */
 export const RemoveRequestSchema: GenMessage<RemoveRequest> = /*@__PURE__*/
-  messageDesc(file_jobworker_v1_jobworker, 15);
+  messageDesc(file_jobworker_v1_jobworker, 17);
 
 /**
  * @generated from message jobworker.v1.RemoveResponse
@@ -650,7 +688,7 @@ export type RemoveResponse = Message<"jobworker.v1.RemoveResponse"> & {
  * Use `create(RemoveResponseSchema)` to create a new message.
  */
 export const RemoveResponseSchema: GenMessage<RemoveResponse> = /*@__PURE__*/
-  messageDesc(file_jobworker_v1_jobworker, 16);
+  messageDesc(file_jobworker_v1_jobworker, 18);
 
 /**
  * @generated from message jobworker.v1.WhoAmIRequest
@@ -663,7 +701,7 @@ export type WhoAmIRequest = Message<"jobworker.v1.WhoAmIRequest"> & {
  * Use `create(WhoAmIRequestSchema)` to create a new message.
  */
 export const WhoAmIRequestSchema: GenMessage<WhoAmIRequest> = /*@__PURE__*/
-  messageDesc(file_jobworker_v1_jobworker, 17);
+  messageDesc(file_jobworker_v1_jobworker, 19);
 
 /**
  * @generated from message jobworker.v1.WhoAmIResponse
@@ -685,7 +723,7 @@ export type WhoAmIResponse = Message<"jobworker.v1.WhoAmIResponse"> & {
  * Use `create(WhoAmIResponseSchema)` to create a new message.
  */
 export const WhoAmIResponseSchema: GenMessage<WhoAmIResponse> = /*@__PURE__*/
-  messageDesc(file_jobworker_v1_jobworker, 18);
+  messageDesc(file_jobworker_v1_jobworker, 20);
 
 /**
  * @generated from enum jobworker.v1.JobState
@@ -801,6 +839,13 @@ export const RoleSchema: GenEnum<Role> = /*@__PURE__*/
  * output. The caller's identity is the subject of its TLS client certificate:
  * CN is the user name, OU the role ("admin" or "user").
  *
+ * Every `job_id` of a request is a job reference: a job's id, a unique
+ * prefix of one (at least 4 characters), or a job's name; an exact id
+ * comes first, then a name, then a prefix, among the jobs the caller may
+ * see. A reference that fits several jobs is INVALID_ARGUMENT ("prefix
+ * 4d5c matches 3 jobs"), one that fits none NOT_FOUND. Responses always
+ * carry the full id.
+ *
  * @generated from service jobworker.v1.JobWorker
  */
 export const JobWorker: GenService<{
@@ -846,6 +891,18 @@ export const JobWorker: GenService<{
     methodKind: "unary";
     input: typeof StatusRequestSchema;
     output: typeof StatusResponseSchema;
+  },
+  /**
+   * Wait returns the job once it has ended (at once when it already has),
+   * with its final state and exit status. It waits as long as the call's
+   * deadline allows; the server does not poll.
+   *
+   * @generated from rpc jobworker.v1.JobWorker.Wait
+   */
+  wait: {
+    methodKind: "unary";
+    input: typeof WaitRequestSchema;
+    output: typeof WaitResponseSchema;
   },
   /**
    * Logs streams the job's output from `offset`; with `follow` it keeps
