@@ -22,7 +22,10 @@ import { run } from "./cli/commands/run.ts";
 import { start } from "./cli/commands/start.ts";
 import { status } from "./cli/commands/status.ts";
 import { stop } from "./cli/commands/stop.ts";
+import { wait } from "./cli/commands/wait.ts";
 import { whoami } from "./cli/commands/whoami.ts";
+import { prune } from "./cli/commands/prune.ts";
+import { completionScript } from "./cli/completion.ts";
 import type { Invocation } from "./cli/args.ts";
 
 /**
@@ -49,6 +52,10 @@ export async function main(
       await output.out(versionLine("jw") + "\n");
       return 0;
     }
+    if (invocation.command === "completion") {
+      await output.out(completionScript(invocation.shell));
+      return 0;
+    }
     const credentials = await loadCredentials(
       invocation.conn satisfies ConnectionFlags,
     );
@@ -66,7 +73,10 @@ export async function main(
 
 function dispatch(
   client: JobWorkerClient,
-  invocation: Exclude<Invocation, { command: "help" | "version" }>,
+  invocation: Exclude<
+    Invocation,
+    { command: "help" | "version" | "completion" }
+  >,
   output: Output,
   server: string,
 ): Promise<number> {
@@ -74,7 +84,9 @@ function dispatch(
     case "start":
       return start(client, invocation.spec, invocation.json, output);
     case "run":
-      return run(client, invocation.spec, output);
+      return invocation.detach
+        ? start(client, invocation.spec, false, output)
+        : run(client, invocation.spec, output, { rm: invocation.rm });
     case "stop":
       return stop(
         client,
@@ -94,11 +106,17 @@ function dispatch(
         server,
       );
     case "status":
-      return status(client, invocation.id, invocation.json, output);
+      return status(client, invocation.id, invocation.json, output, {
+        noColor: invocation.noColor,
+      });
     case "ls":
       return ls(client, invocation, output);
     case "logs":
       return logs(client, invocation, output);
+    case "wait":
+      return wait(client, invocation.ids, invocation.any, output, server);
+    case "prune":
+      return prune(client, invocation, output, server);
     case "rm":
       return rm(client, invocation.ids, invocation.json, output, server);
     case "whoami":

@@ -9,23 +9,21 @@ import { parseArgs, type ParseArgsConfig } from "node:util";
 import { JobError } from "../lib/errors.ts";
 import { parseSize } from "../lib/limits.ts";
 import { parseDuration } from "./duration.ts";
+import {
+  type Command,
+  commandFlags,
+  COMMANDS,
+  CONNECTION_FLAGS,
+  type Flag,
+  flagOf,
+  GLOBAL_FLAGS,
+  type Shell,
+  SHELLS,
+} from "./flags.ts";
 import { parseLogTime } from "./log_time.ts";
 import { UsageError } from "./usage_error.ts";
 
-/** The subcommands of `jw`. */
-export const COMMANDS = [
-  "start",
-  "run",
-  "stop",
-  "kill",
-  "status",
-  "ls",
-  "logs",
-  "rm",
-  "whoami",
-] as const;
-/** One subcommand of `jw`. */
-export type Command = typeof COMMANDS[number];
+export { type Command, COMMANDS, type Shell } from "./flags.ts";
 
 /** Connection flags; absent ones fall back to the environment, then defaults. */
 export interface ConnectionFlags {
@@ -55,18 +53,41 @@ export interface StartSpec {
 /** Which output streams `jw logs` shows. */
 export type StreamChoice = "both" | "stdout" | "stderr";
 
-/** A parsed command line. */
+/** How `jw ls` prints the jobs. */
+export type LsFormat = "table" | "json" | "ids";
+
+/**
+ * A parsed command line. Every one but help says whether colour is off
+ * (`--no-color`); whether it is on is also up to NO_COLOR and the terminal.
+ */
 export type Invocation =
   | { command: "help"; topic?: Command }
-  | { command: "version" }
-  | { command: "start"; conn: ConnectionFlags; spec: StartSpec; json: boolean }
-  | { command: "run"; conn: ConnectionFlags; spec: StartSpec }
+  | { command: "version"; noColor: boolean }
+  | { command: "completion"; shell: Shell; noColor: boolean }
+  | {
+    command: "start";
+    conn: ConnectionFlags;
+    spec: StartSpec;
+    json: boolean;
+    noColor: boolean;
+  }
+  | {
+    command: "run";
+    conn: ConnectionFlags;
+    spec: StartSpec;
+    /** Print the id and return, as `jw start` (`-d`). */
+    detach: boolean;
+    /** Remove the job once it has ended (`--rm`). */
+    rm: boolean;
+    noColor: boolean;
+  }
   | {
     command: "stop";
     conn: ConnectionFlags;
     ids: string[];
     graceMs?: number;
     json: boolean;
+    noColor: boolean;
   }
   | {
     command: "kill";
@@ -74,14 +95,27 @@ export type Invocation =
     ids: string[];
     signal: string;
     json: boolean;
+    noColor: boolean;
   }
-  | { command: "status"; conn: ConnectionFlags; id: string; json: boolean }
+  | {
+    command: "status";
+    conn: ConnectionFlags;
+    id: string;
+    json: boolean;
+    noColor: boolean;
+  }
   | {
     command: "ls";
     conn: ConnectionFlags;
+    /** Ended jobs too: `-a`, or a `--state` other than running. */
     all: boolean;
     owner?: string;
-    json: boolean;
+    /** Only jobs in one of these states (none: no such filter). */
+    states: string[];
+    /** Only jobs with exactly this name. */
+    name?: string;
+    format: LsFormat;
+    noColor: boolean;
   }
   | {
     command: "logs";
@@ -98,57 +132,67 @@ export type Invocation =
     until?: bigint;
     /** Only the last this many lines. */
     tail?: bigint;
+    noColor: boolean;
   }
-  | { command: "rm"; conn: ConnectionFlags; ids: string[]; json: boolean }
-  | { command: "whoami"; conn: ConnectionFlags; json: boolean };
+  | {
+    command: "wait";
+    conn: ConnectionFlags;
+    ids: string[];
+    /** Return when the first job ends (`--any`), not when all have. */
+    any: boolean;
+    noColor: boolean;
+  }
+  | {
+    command: "rm";
+    conn: ConnectionFlags;
+    ids: string[];
+    json: boolean;
+    noColor: boolean;
+  }
+  | {
+    command: "prune";
+    conn: ConnectionFlags;
+    /** Only jobs that ended at least this long ago. */
+    olderThanMs?: number;
+    /** Only jobs in one of these ended states (none: every ended job). */
+    states: string[];
+    owner?: string;
+    json: boolean;
+    noColor: boolean;
+  }
+  | {
+    command: "whoami";
+    conn: ConnectionFlags;
+    json: boolean;
+    noColor: boolean;
+  };
 
 type Options = NonNullable<ParseArgsConfig["options"]>;
 
-const GLOBAL: Options = {
-  help: { type: "boolean", short: "h" },
-  version: { type: "boolean" },
-  server: { type: "string" },
-  ca: { type: "string" },
-  cert: { type: "string" },
-  key: { type: "string" },
-  user: { type: "string" },
-};
+/**
+ * The node:util `parseArgs` options for `flags`, as the flag table
+ * declares them.
+ *
+ * @example
+ * ```ts
+ * parseOptions([{ name: "tail", short: "n", value: "N", help: "" }]);
+ * // { tail: { type: "string", short: "n" } }
+ * ```
+ */
+export function parseOptions(flags: readonly Flag[]): Options {
+  const options: Options = {};
+  for (const flag of flags) {
+    options[flag.name] = {
+      type: flag.value === undefined ? "boolean" : "string",
+      ...(flag.short === undefined ? {} : { short: flag.short }),
+      ...(flag.repeatable ? { multiple: true } : {}),
+    };
+  }
+  return options;
+}
 
-const START: Options = {
-  name: { type: "string" },
-  cpu: { type: "string" },
-  memory: { type: "string" },
-  "io-read": { type: "string" },
-  "io-write": { type: "string" },
-  pids: { type: "string" },
-  env: { type: "string", short: "e", multiple: true },
-  dir: { type: "string" },
-};
-
-const OPTIONS: Record<Command, Options> = {
-  start: { ...START, json: { type: "boolean" } },
-  run: START,
-  stop: { grace: { type: "string" }, json: { type: "boolean" } },
-  kill: { signal: { type: "string", short: "s" }, json: { type: "boolean" } },
-  status: { json: { type: "boolean" } },
-  ls: {
-    all: { type: "boolean", short: "a" },
-    owner: { type: "string" },
-    json: { type: "boolean" },
-  },
-  logs: {
-    follow: { type: "boolean", short: "f" },
-    stdout: { type: "boolean" },
-    stderr: { type: "boolean" },
-    from: { type: "string" },
-    timestamps: { type: "boolean", short: "t" },
-    since: { type: "string" },
-    until: { type: "string" },
-    tail: { type: "string", short: "n" },
-  },
-  rm: { json: { type: "boolean" } },
-  whoami: { json: { type: "boolean" } },
-};
+/** What is taken before the command. */
+const GLOBAL = parseOptions([...GLOBAL_FLAGS, ...CONNECTION_FLAGS]);
 
 type Values = Record<string, string | boolean | string[] | undefined>;
 
@@ -182,16 +226,23 @@ export function parseInvocation(
   if (name === undefined) {
     const { values } = parse(before, GLOBAL);
     if (values.help) return { command: "help" };
-    if (values.version) return { command: "version" };
+    if (values.version) {
+      return { command: "version", noColor: Boolean(values["no-color"]) };
+    }
     throw new UsageError("missing command");
   }
   const command = commandNamed(name);
   const rest = [...before.slice(0, first), ...before.slice(first + 1)];
-  const { values, positionals } = parse(rest, {
-    ...GLOBAL,
-    ...OPTIONS[command],
-  });
+  const { values, positionals } = parse(
+    rest,
+    parseOptions(commandFlags(command)),
+  );
   if (values.help) return { command: "help", topic: command };
+  const operands = [...positionals, ...(after ?? [])];
+  const noColor = Boolean(values["no-color"]);
+  if (command === "completion") {
+    return { command, shell: shell(operands), noColor };
+  }
   const conn = connectionFlags(values);
 
   switch (command) {
@@ -203,49 +254,68 @@ export function parseInvocation(
         after !== undefined,
         positionals,
       );
-      return command === "start"
-        ? { command, conn, spec, json: Boolean(values.json) }
-        : { command, conn, spec };
+      if (command === "start") {
+        return { command, conn, spec, json: Boolean(values.json), noColor };
+      }
+      if (values.detach && values.rm) {
+        throw new UsageError("--rm cannot be used with -d");
+      }
+      return {
+        command,
+        conn,
+        spec,
+        detach: Boolean(values.detach),
+        rm: Boolean(values.rm),
+        noColor,
+      };
     }
     case "stop":
       return {
         command,
         conn,
-        ids: jobIds(command, positionals, after),
+        ids: jobIds(command, operands),
         graceMs: values.grace === undefined
           ? undefined
           : parseDuration(str(values.grace), "--grace"),
         json: Boolean(values.json),
+        noColor,
       };
     case "kill":
       return {
         command,
         conn,
-        ids: jobIds(command, positionals, after),
+        ids: jobIds(command, operands),
         signal: values.signal === undefined ? "SIGKILL" : str(values.signal),
         json: Boolean(values.json),
+        noColor,
       };
     case "status":
       return {
         command,
         conn,
-        id: jobId(command, positionals, after),
+        id: jobId(command, operands),
         json: Boolean(values.json),
+        noColor,
       };
-    case "ls":
-      noArguments(command, positionals, after);
+    case "ls": {
+      noArguments(command, operands);
+      const states = stateList(command, values.state);
       return {
         command,
         conn,
-        all: Boolean(values.all),
-        owner: values.owner === undefined ? undefined : str(values.owner),
-        json: Boolean(values.json),
+        all: Boolean(values.all) || states.some((s) => s !== "running"),
+        owner: optional(values.owner),
+        states,
+        name: optional(values.name),
+        format: lsFormat(values),
+        noColor,
       };
+    }
     case "logs":
       return {
         command,
         conn,
-        id: jobId(command, positionals, after),
+        id: jobId(command, operands),
         follow: Boolean(values.follow),
         streams: values.stdout && !values.stderr
           ? "stdout"
@@ -261,17 +331,43 @@ export function parseInvocation(
           ? undefined
           : parseLogTime(str(values.until), "--until", nowMs),
         tail: values.tail === undefined ? undefined : tail(str(values.tail)),
+        noColor,
+      };
+    case "wait":
+      if (values.any && values.all) {
+        throw new UsageError("--any cannot be used with --all");
+      }
+      return {
+        command,
+        conn,
+        ids: jobIds(command, operands),
+        any: Boolean(values.any),
+        noColor,
       };
     case "rm":
       return {
         command,
         conn,
-        ids: jobIds(command, positionals, after),
+        ids: jobIds(command, operands),
         json: Boolean(values.json),
+        noColor,
+      };
+    case "prune":
+      noArguments(command, operands);
+      return {
+        command,
+        conn,
+        olderThanMs: values["older-than"] === undefined
+          ? undefined
+          : parseDuration(str(values["older-than"]), "--older-than"),
+        states: stateList(command, values.state),
+        owner: optional(values.owner),
+        json: Boolean(values.json),
+        noColor,
       };
     case "whoami":
-      noArguments(command, positionals, after);
-      return { command, conn, json: Boolean(values.json) };
+      noArguments(command, operands);
+      return { command, conn, json: Boolean(values.json), noColor };
   }
 }
 
@@ -327,7 +423,8 @@ function parseArgsMessage(err: unknown): string {
 
 function connectionFlags(values: Values): ConnectionFlags {
   const conn: ConnectionFlags = {};
-  for (const key of ["server", "ca", "cert", "key", "user"] as const) {
+  for (const { name } of CONNECTION_FLAGS) {
+    const key = name as keyof ConnectionFlags;
     if (values[key] !== undefined) conn[key] = str(values[key]);
   }
   return conn;
@@ -428,39 +525,92 @@ function tail(text: string): bigint | undefined {
   return BigInt(text);
 }
 
-function jobId(
-  command: Command,
-  positionals: string[],
-  after?: string[],
-): string {
-  const ids = [...positionals, ...(after ?? [])];
-  if (ids.length === 0) throw new UsageError(`${command} needs a job id`);
-  if (ids.length > 1) {
-    throw new UsageError(`${command} takes one job id, got ${ids.length}`);
+function jobId(command: Command, operands: string[]): string {
+  if (operands.length === 0) throw new UsageError(`${command} needs a job id`);
+  if (operands.length > 1) {
+    throw new UsageError(
+      `${command} takes one job id, got ${operands.length}`,
+    );
   }
-  return ids[0];
+  return operands[0];
 }
 
 /** One or more job ids (`jw rm A B C`). */
-function jobIds(
-  command: Command,
-  positionals: string[],
-  after?: string[],
-): string[] {
-  const ids = [...positionals, ...(after ?? [])];
-  if (ids.length === 0) throw new UsageError(`${command} needs a job id`);
-  return ids;
+function jobIds(command: Command, operands: string[]): string[] {
+  if (operands.length === 0) throw new UsageError(`${command} needs a job id`);
+  return operands;
 }
 
-function noArguments(
-  command: Command,
-  positionals: string[],
-  after?: string[],
-): void {
-  const extra = [...positionals, ...(after ?? [])];
-  if (extra.length > 0) {
-    throw new UsageError(`${command} takes no arguments, got "${extra[0]}"`);
+function noArguments(command: Command, operands: string[]): void {
+  if (operands.length > 0) {
+    throw new UsageError(
+      `${command} takes no arguments, got "${operands[0]}"`,
+    );
   }
+}
+
+/** The shell of `jw completion SHELL`. */
+function shell(operands: string[]): Shell {
+  const known = `${SHELLS.slice(0, -1).join(", ")} or ${SHELLS.at(-1)}`;
+  if (operands.length === 0) {
+    throw new UsageError(`completion needs a shell: ${known}`);
+  }
+  if (operands.length > 1) {
+    throw new UsageError(`completion takes one shell, got ${operands.length}`);
+  }
+  const [name] = operands;
+  if (!(SHELLS as readonly string[]).includes(name)) {
+    throw new UsageError(`unknown shell "${name}" (${known})`);
+  }
+  return name as Shell;
+}
+
+/**
+ * The states `--state` names, repeated or comma-separated (`--state
+ * exited,failed`), each once, in the order given.
+ */
+function stateList(command: Command, value: Values[string]): string[] {
+  const { choices = [] } = flagOf(command, "state");
+  const words = ((value ?? []) as string[]).flatMap((text) => text.split(","));
+  for (const word of words) {
+    if (word === "running" && command === "prune") {
+      throw new UsageError(
+        "--state running: prune removes only ended jobs",
+      );
+    }
+    if (!choices.includes(word)) {
+      throw new UsageError(
+        `--state: unknown state "${word}" (${choices.join(", ")})`,
+      );
+    }
+  }
+  return [...new Set(words)];
+}
+
+/** `--format`, or what `--json` and `-q` stand for; they must agree. */
+function lsFormat(values: Values): LsFormat {
+  const asked: [string, LsFormat][] = [];
+  if (values.format !== undefined) {
+    const format = str(values.format);
+    const { choices = [] } = flagOf("ls", "format");
+    if (!choices.includes(format)) {
+      throw new UsageError(
+        `--format: unknown format "${format}" (${choices.join(", ")})`,
+      );
+    }
+    asked.push([`--format ${format}`, format as LsFormat]);
+  }
+  if (values.json) asked.push(["--json", "json"]);
+  if (values.quiet) asked.push(["-q", "ids"]);
+  const clash = asked.find(([, format]) => format !== asked[0][1]);
+  if (clash) {
+    throw new UsageError(`${clash[0]} cannot be used with ${asked[0][0]}`);
+  }
+  return asked[0]?.[1] ?? "table";
+}
+
+function optional(value: Values[string]): string | undefined {
+  return value === undefined ? undefined : str(value);
 }
 
 function str(value: Values[string]): string {

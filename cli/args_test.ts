@@ -51,6 +51,7 @@ Deno.test("start parses every limit and connection flags before the command", ()
     command: "start",
     conn: { server: "example:1", user: "admin" },
     json: true,
+    noColor: false,
     spec: {
       command: "make",
       args: [],
@@ -87,6 +88,7 @@ Deno.test("logs, stop, status, ls and whoami parse their flags", () => {
       since: undefined,
       until: undefined,
       tail: undefined,
+      noColor: false,
     },
   );
   const both = parseInvocation(["logs", "--stdout", "--stderr", "abc"]);
@@ -97,30 +99,37 @@ Deno.test("logs, stop, status, ls and whoami parse their flags", () => {
     ids: ["abc"],
     graceMs: 90_000,
     json: false,
+    noColor: false,
   });
   assert.deepEqual(parseInvocation(["status", "--json", "abc"]), {
     command: "status",
     conn: {},
     id: "abc",
     json: true,
+    noColor: false,
   });
   assert.deepEqual(parseInvocation(["ls", "-a", "--owner", "bob"]), {
     command: "ls",
     conn: {},
     all: true,
     owner: "bob",
-    json: false,
+    states: [],
+    name: undefined,
+    format: "table",
+    noColor: false,
   });
   assert.deepEqual(parseInvocation(["rm", "abc", "def"]), {
     command: "rm",
     conn: {},
     ids: ["abc", "def"],
     json: false,
+    noColor: false,
   });
   assert.deepEqual(parseInvocation(["whoami", "--cert", "c", "--key", "k"]), {
     command: "whoami",
     conn: { cert: "c", key: "k" },
     json: false,
+    noColor: false,
   });
 });
 
@@ -154,6 +163,150 @@ Deno.test("logs takes docker's -t, --since, --until and --tail", () => {
   );
   const all = parseInvocation(["logs", "--tail", "all", "abc"]);
   assert.ok(all.command === "logs" && all.tail === undefined);
+});
+
+Deno.test("--no-color is taken before or after any command", () => {
+  const before = parseInvocation(["--no-color", "ls"]);
+  assert.ok(before.command === "ls" && before.noColor);
+  const after = parseInvocation(["status", "abc", "--no-color"]);
+  assert.ok(after.command === "status" && after.noColor);
+  const none = parseInvocation(["whoami"]);
+  assert.ok(none.command === "whoami" && !none.noColor);
+  assert.deepEqual(parseInvocation(["--no-color", "--version"]), {
+    command: "version",
+    noColor: true,
+  });
+  assert.deepEqual(parseInvocation(["--no-color", "completion", "fish"]), {
+    command: "completion",
+    shell: "fish",
+    noColor: true,
+  });
+});
+
+Deno.test("run takes -d to detach and --rm to remove the job once ended", () => {
+  const plain = parseInvocation(["run", "--", "true"]);
+  assert.ok(plain.command === "run" && !plain.detach && !plain.rm);
+  const detached = parseInvocation(["run", "-d", "--name", "web", "--", "x"]);
+  assert.ok(detached.command === "run");
+  assert.deepEqual(
+    [detached.detach, detached.rm, detached.spec.name],
+    [true, false, "web"],
+  );
+  const long = parseInvocation(["run", "--detach", "--", "x"]);
+  assert.ok(long.command === "run" && long.detach);
+  const removed = parseInvocation(["run", "--rm", "--", "x"]);
+  assert.ok(removed.command === "run" && removed.rm && !removed.detach);
+});
+
+Deno.test("wait waits for all jobs unless --any", () => {
+  assert.deepEqual(parseInvocation(["wait", "a", "b"]), {
+    command: "wait",
+    conn: {},
+    ids: ["a", "b"],
+    any: false,
+    noColor: false,
+  });
+  const any = parseInvocation(["wait", "--any", "a", "b"]);
+  assert.ok(any.command === "wait" && any.any);
+  const all = parseInvocation(["wait", "--all", "a"]);
+  assert.ok(all.command === "wait" && !all.any);
+});
+
+Deno.test("ls filters by state and name and prints table, json or ids", () => {
+  assert.deepEqual(
+    parseInvocation([
+      "ls",
+      "--state",
+      "exited,failed",
+      "--state",
+      "lost",
+      "--state",
+      "exited",
+      "--name",
+      "build",
+      "-q",
+    ]),
+    {
+      command: "ls",
+      conn: {},
+      all: true,
+      owner: undefined,
+      states: ["exited", "failed", "lost"],
+      name: "build",
+      format: "ids",
+      noColor: false,
+    },
+  );
+  const running = parseInvocation(["ls", "--state", "running"]);
+  assert.ok(running.command === "ls");
+  assert.deepEqual([running.all, running.states], [false, ["running"]]);
+  const formats: [string[], string][] = [
+    [[], "table"],
+    [["--json"], "json"],
+    [["--format", "json"], "json"],
+    [["--format=ids"], "ids"],
+    [["--quiet"], "ids"],
+    [["--format", "table"], "table"],
+    [["--json", "--format", "json"], "json"],
+    [["-q", "--format", "ids"], "ids"],
+  ];
+  for (const [flags, format] of formats) {
+    const inv = parseInvocation(["ls", ...flags]);
+    assert.ok(inv.command === "ls");
+    assert.equal(inv.format, format, flags.join(" "));
+  }
+});
+
+Deno.test("prune takes an age, ended states and an owner", () => {
+  assert.deepEqual(parseInvocation(["prune"]), {
+    command: "prune",
+    conn: {},
+    olderThanMs: undefined,
+    states: [],
+    owner: undefined,
+    json: false,
+    noColor: false,
+  });
+  assert.deepEqual(
+    parseInvocation([
+      "prune",
+      "--older-than",
+      "1h30m",
+      "--state",
+      "failed,lost",
+      "--state=signaled",
+      "--owner",
+      "bob",
+      "--json",
+    ]),
+    {
+      command: "prune",
+      conn: {},
+      olderThanMs: 5_400_000,
+      states: ["failed", "lost", "signaled"],
+      owner: "bob",
+      json: true,
+      noColor: false,
+    },
+  );
+});
+
+Deno.test("completion names its shell and needs no connection", () => {
+  for (const shell of ["bash", "zsh", "fish"]) {
+    assert.deepEqual(parseInvocation(["completion", shell]), {
+      command: "completion",
+      shell,
+      noColor: false,
+    });
+  }
+  assert.deepEqual(parseInvocation(["completion", "--help"]), {
+    command: "help",
+    topic: "completion",
+  });
+  assert.deepEqual(parseInvocation(["help", "completion"]), {
+    command: "help",
+    topic: "completion",
+  });
 });
 
 Deno.test("--help anywhere and `help CMD` ask for help", () => {
@@ -198,6 +351,31 @@ Deno.test("usage mistakes are UsageErrors with a short message", () => {
     [["logs", "--tail=-1", "x"], /^--tail: not a number of lines/],
     [["logs", "-n", "1.5", "x"], /^--tail: not a number of lines/],
     [["help", "nope"], /^unknown command "nope"$/],
+    [["run", "-d", "--rm", "--", "x"], /^--rm cannot be used with -d$/],
+    [["run", "--rm", "--detach", "--", "x"], /^--rm cannot be used with -d$/],
+    [["start", "-d", "--", "x"], /^unknown option -d$/],
+    [["wait"], /^wait needs a job id$/],
+    [["wait", "--any", "--all", "x"], /^--any cannot be used with --all$/],
+    [["ls", "--state", "sleeping"], /^--state: unknown state "sleeping"/],
+    [["ls", "--state", "exited,"], /^--state: unknown state ""/],
+    [["ls", "--format", "xml"], /^--format: unknown format "xml"/],
+    [
+      ["ls", "-q", "--format", "json"],
+      /^-q cannot be used with --format json$/,
+    ],
+    [["ls", "--json", "-q"], /^-q cannot be used with --json$/],
+    [["ls", "--format", "table", "--json"], /^--json cannot be used with/],
+    [["ls", "--name"], /^--name needs a value$/],
+    [["prune", "x"], /^prune takes no arguments/],
+    [["prune", "--state", "running"], /prune removes only ended jobs$/],
+    [["prune", "--state", "exited,running"], /prune removes only ended jobs/],
+    [["prune", "--state", "gone"], /^--state: unknown state "gone"/],
+    [["prune", "--older-than", "a while"], /^--older-than: not a duration/],
+    [["prune", "--older-than"], /^--older-than needs a value$/],
+    [["completion"], /^completion needs a shell: bash, zsh or fish$/],
+    [["completion", "tcsh"], /^unknown shell "tcsh" \(bash, zsh or fish\)$/],
+    [["completion", "bash", "zsh"], /^completion takes one shell, got 2$/],
+    [["--no-color=yes", "ls"], /^--no-color does not take a value$/],
   ];
   for (const [argv, message] of cases) {
     assert.throws(() => parseInvocation(argv), (err: unknown) => {

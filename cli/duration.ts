@@ -5,10 +5,11 @@ const UNIT_MS: Record<string, number> = {
   s: 1000,
   m: 60_000,
   h: 3_600_000,
+  d: 86_400_000,
 };
 
 /**
- * Parses a duration such as `10s`, `500ms`, `1m30s` or `2` (seconds) into
+ * Parses a duration such as `10s`, `500ms`, `1m30s`, `7d` or `2` (seconds) into
  * milliseconds. Throws a {@link UsageError} naming the flag otherwise.
  *
  * @example
@@ -40,7 +41,7 @@ export function parseDuration(text: string, flag: string): number {
 export function readDuration(text: string): number | undefined {
   const trimmed = text.trim();
   if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000);
-  const part = /(\d+(?:\.\d+)?)(ms|s|m|h)/y;
+  const part = /(\d+(?:\.\d+)?)(ms|s|m|h|d)/y;
   let total = 0;
   let end = 0;
   for (let match; (match = part.exec(trimmed)) !== null; end = part.lastIndex) {

@@ -7,6 +7,7 @@ Deno.test("parseDuration reads units, compounds and bare seconds", () => {
   assert.equal(parseDuration("500ms", "--grace"), 500);
   assert.equal(parseDuration("1m30s", "--grace"), 90_000);
   assert.equal(parseDuration("1h", "--grace"), 3_600_000);
+  assert.equal(parseDuration("2d12h", "--older-than"), 216_000_000);
   assert.equal(parseDuration("2", "--grace"), 2_000);
   assert.equal(parseDuration("0.5s", "--grace"), 500);
   assert.equal(parseDuration("0", "--grace"), 0);

@@ -29,6 +29,8 @@ import {
   type StatusResponse,
   type StopRequestSchema,
   type StopResponse,
+  type WaitRequestSchema,
+  type WaitResponse,
   type WhoAmIResponse,
 } from "../gen/jobworker/v1/jobworker_pb.ts";
 import { serviceDefinition } from "../server/service_definition.ts";
@@ -78,6 +80,14 @@ export interface JobWorkerClient extends Disposable {
   status(
     request: MessageInitShape<typeof StatusRequestSchema>,
   ): Promise<StatusResponse>;
+  /**
+   * The job once it has ended: waits as long as that takes (no deadline);
+   * aborting `signal` cancels the call.
+   */
+  wait(
+    request: MessageInitShape<typeof WaitRequestSchema>,
+    signal?: AbortSignal,
+  ): Promise<WaitResponse>;
   list(
     request: MessageInitShape<typeof ListRequestSchema>,
   ): Promise<ListResponse>;
@@ -147,15 +157,28 @@ export async function connect(
       : CHANNEL_OPTIONS,
   ) as unknown as grpc.Client & Record<string, unknown>;
 
-  const unary = <T>(name: string, request: unknown): Promise<T> =>
+  const unary = <T>(
+    name: string,
+    request: unknown,
+    { deadline = Date.now() + UNARY_DEADLINE_MS, signal }: {
+      deadline?: number;
+      signal?: AbortSignal;
+    } = {},
+  ): Promise<T> =>
     new Promise((resolve, reject) => {
       const method = client[name] as UnaryMethod;
-      method.call(
+      const cancel = () => call.cancel();
+      const call = method.call(
         client,
         request,
-        { deadline: Date.now() + UNARY_DEADLINE_MS },
-        (err, response) => err ? reject(err) : resolve(response as T),
+        { deadline },
+        (err, response) => {
+          signal?.removeEventListener("abort", cancel);
+          err ? reject(err) : resolve(response as T);
+        },
       );
+      signal?.addEventListener("abort", cancel, { once: true });
+      if (signal?.aborted) cancel();
     });
 
   return {
@@ -163,6 +186,8 @@ export async function connect(
     stop: (request) => unary("stop", request),
     kill: (request) => unary("kill", request),
     status: (request) => unary("status", request),
+    wait: (request, signal) =>
+      unary("wait", request, { deadline: Infinity, signal }),
     list: (request) => unary("list", request),
     remove: (request) => unary("remove", request),
     whoAmI: () => unary("whoAmI", {}),

@@ -1,7 +1,8 @@
 /**
  * Renders jobs for people: the `jw ls` table and the `jw status` details.
  * Ages are short ("3s", "2m", "4h", "3d") everywhere; colour, and the age
- * beside a time, only on a terminal (no colour with NO_COLOR).
+ * beside a time, only on a terminal (no colour with NO_COLOR or
+ * `--no-color`).
  *
  * @module
  */
@@ -16,14 +17,24 @@ import { escapeControls, hasControls } from "./escape.ts";
 export interface RenderOptions {
   tty: boolean;
   now: Date;
+  /** False for no colour even on a terminal (`--no-color`). */
+  colour?: boolean;
 }
 
 const COLOURS = { red: 31, green: 32, yellow: 33, dim: 2, bold: 1 } as const;
 type Colour = keyof typeof COLOURS;
 
-/** Colour is for terminals, unless NO_COLOR (https://no-color.org) is set. */
-function paint(text: string, colour: Colour, tty: boolean): string {
-  return tty && !noColour() ? `\x1b[${COLOURS[colour]}m${text}\x1b[0m` : text;
+/** `text` in `colour` when `on`. */
+function paint(text: string, colour: Colour, on: boolean): string {
+  return on ? `\x1b[${COLOURS[colour]}m${text}\x1b[0m` : text;
+}
+
+/**
+ * Colour is for terminals, unless NO_COLOR (https://no-color.org) is set
+ * or `--no-color` given.
+ */
+function coloured(options: RenderOptions): boolean {
+  return options.tty && options.colour !== false && !noColour();
 }
 
 function noColour(): boolean {
@@ -133,7 +144,7 @@ function stateCell(job: Job): string {
 }
 
 /**
- * The `jw ls` table: ID, OWNER, STATE, EXIT, AGE, COMMAND, columns padded to
+ * The `jw ls` table: ID, OWNER, NAME, STATE, EXIT, AGE, COMMAND, columns padded to
  * their widest cell.
  *
  * @example
@@ -142,10 +153,11 @@ function stateCell(job: Job): string {
  * ```
  */
 export function renderTable(jobs: Job[], options: RenderOptions): string {
-  const header = ["ID", "OWNER", "STATE", "EXIT", "AGE", "COMMAND"];
+  const header = ["ID", "OWNER", "NAME", "STATE", "EXIT", "AGE", "COMMAND"];
   const rows = jobs.map((job) => [
     job.id,
     escapeControls(job.owner),
+    escapeControls(job.name),
     stateCell(job),
     exitText(job),
     age(job.createdAt, options),
@@ -160,16 +172,18 @@ export function renderTable(jobs: Job[], options: RenderOptions): string {
       i,
     ) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i]))).join("  ")
       .trimEnd();
-  const lines = [paint(line(header), "bold", options.tty)];
+  const on = coloured(options);
+  const lines = [paint(line(header), "bold", on)];
   rows.forEach((row, index) => {
     const colour = stateColour(jobs[index]);
     const text = line(row);
-    lines.push(
-      colour && options.tty ? colourState(text, row, widths, colour) : text,
-    );
+    lines.push(colour && on ? colourState(text, row, widths, colour) : text);
   });
   return lines.join("\n");
 }
+
+/** Where STATE is among the table's columns. */
+const STATE_COLUMN = 3;
 
 /** Colours only the state cell of a rendered row. */
 function colourState(
@@ -178,9 +192,11 @@ function colourState(
   widths: number[],
   colour: Colour,
 ): string {
-  const start = widths[0] + 2 + widths[1] + 2;
-  return text.slice(0, start) + paint(row[2], colour, true) +
-    text.slice(start + row[2].length);
+  const start = widths.slice(0, STATE_COLUMN)
+    .reduce((sum, width) => sum + width + 2, 0);
+  const cell = row[STATE_COLUMN];
+  return text.slice(0, start) + paint(cell, colour, true) +
+    text.slice(start + cell.length);
 }
 
 /**
@@ -196,7 +212,7 @@ export function renderDetails(job: Job, options: RenderOptions): string {
     ["id", job.id],
     ["name", escapeControls(job.name)],
     ["owner", escapeControls(job.owner)],
-    ["state", state(job, options.tty)],
+    ["state", state(job, coloured(options))],
     ["command", commandLine(job)],
     ["dir", escapeControls(dir(job))],
     ["uid", job.uid === undefined ? "" : String(job.uid)],
@@ -210,7 +226,7 @@ export function renderDetails(job: Job, options: RenderOptions): string {
   ];
   return fields.filter(([, value]) => value !== "")
     .map(([name, value]) =>
-      `${paint(name.padEnd(8), "dim", options.tty)}  ${value}`
+      `${paint(name.padEnd(8), "dim", coloured(options))}  ${value}`
     )
     .join("\n");
 }
@@ -232,14 +248,14 @@ function output(job: Job): string {
   return `${text} (kept: last ${job.outputCapBytes} bytes of each; dropped ${dropped} bytes)`;
 }
 
-function state(job: Job, tty: boolean): string {
+function state(job: Job, on: boolean): string {
   const cell = stateCell(job);
   const how = exitText(job);
   const colour = stateColour(job);
   const text = how === "" || job.state === JobState.STOPPED
     ? cell
     : `${cell} ${how}`;
-  return colour ? paint(text, colour, tty) : text;
+  return colour ? paint(text, colour, on) : text;
 }
 
 function time(ts: Timestamp | undefined, options: RenderOptions): string {

@@ -27,6 +27,7 @@ const jobs = [
   job({
     id: "b2",
     owner: "bob",
+    name: "build",
     state: JobState.EXITED,
     exitCode: 3,
     command: "sh",
@@ -60,12 +61,12 @@ Deno.test("the ls table has aligned columns, short ages, and the exit of every e
   assert.equal(
     renderTable(jobs, { tty: false, now: NOW }),
     [
-      "ID  OWNER  STATE             EXIT           AGE  COMMAND",
-      "a1  alice  running                          1m   sleep 60",
-      "b2  bob    exited            3              1m   sh -c 'exit 3'",
-      "c3  alice  signaled          SIGKILL (oom)  1m   hog",
-      "d4  alice  stopped           SIGTERM        1m   srv",
-      "e5  alice  stopped (exit 5)  5              1m   sh",
+      "ID  OWNER  NAME   STATE             EXIT           AGE  COMMAND",
+      "a1  alice         running                          1m   sleep 60",
+      "b2  bob    build  exited            3              1m   sh -c 'exit 3'",
+      "c3  alice         signaled          SIGKILL (oom)  1m   hog",
+      "d4  alice         stopped           SIGTERM        1m   srv",
+      "e5  alice         stopped (exit 5)  5              1m   sh",
     ].join("\n"),
   );
 });
@@ -87,6 +88,13 @@ Deno.test("NO_COLOR keeps a terminal's table plain", () => {
   }
 });
 
+Deno.test("--no-color keeps a terminal's table and details plain", () => {
+  const options = { tty: true, now: NOW, colour: false };
+  assert.ok(!renderTable(jobs, options).includes("\x1b["));
+  assert.ok(!renderDetails(jobs[0], options).includes("\x1b["));
+  assert.ok(renderTable(jobs, { ...options, colour: true }).includes("\x1b["));
+});
+
 Deno.test("on a terminal the table has human ages and colour", () => {
   const text = renderTable(jobs, { tty: true, now: NOW });
   assert.match(text, / 1m /);
@@ -96,7 +104,7 @@ Deno.test("on a terminal the table has human ages and colour", () => {
   const plain = text.replace(/\x1b\[\d+m/g, "");
   assert.equal(
     plain.split("\n")[1],
-    "a1  alice  running                          1m   sleep 60",
+    "a1  alice         running                          1m   sleep 60",
   );
 });
 

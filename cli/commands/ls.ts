@@ -1,49 +1,55 @@
 import { toJson } from "@bufbuild/protobuf";
-import {
-  type Job,
-  JobSchema,
-  JobState,
-} from "../../gen/jobworker/v1/jobworker_pb.ts";
+import { JobSchema, JobState } from "../../gen/jobworker/v1/jobworker_pb.ts";
 import type { JobWorkerClient } from "../jobworker_client.ts";
+import { listJobs, STATE_BY_NAME } from "../list_jobs.ts";
 import type { Output } from "../output.ts";
 import { renderTable } from "../render_job.ts";
 
-/** Jobs asked for per List call (the server's most). */
-const PAGE_SIZE = 1000;
+/** What `jw ls` was asked for. */
+export interface LsOptions {
+  all: boolean;
+  owner?: string;
+  /** State names (`exited`); none: running jobs, or any with `all`. */
+  states: readonly string[];
+  name?: string;
+  format: "table" | "json" | "ids";
+  noColor?: boolean;
+}
 
 /**
  * `jw ls`: the jobs the server lets us see, running ones only unless
- * `all`, as a table or one JSON object per line.
+ * `all` or `states` say otherwise, as a table, one JSON object per line,
+ * or ids alone.
  */
 export async function ls(
   client: JobWorkerClient,
-  opts: { all: boolean; owner?: string; json: boolean },
+  opts: LsOptions,
   output: Output,
 ): Promise<number> {
-  const shown: Job[] = [];
-  let pageToken = "";
-  do {
-    // Pages, so that no answer nears gRPC's message limit however many
-    // jobs there are; only running ones unless --all, chosen by the server.
-    const page = await client.list({
-      owner: opts.owner ?? "",
-      pageSize: PAGE_SIZE,
-      pageToken,
-      states: opts.all ? [] : [JobState.RUNNING],
-    });
-    shown.push(...page.jobs);
-    pageToken = page.nextPageToken;
-  } while (pageToken);
-  if (opts.json) {
-    await output.out(
-      shown.map((job) => JSON.stringify(toJson(JobSchema, job)) + "\n").join(
-        "",
-      ),
-    );
-  } else {
-    await output.out(
-      renderTable(shown, { tty: output.tty, now: new Date() }) + "\n",
-    );
+  const states = opts.states.map((name) => STATE_BY_NAME[name]);
+  const shown = await listJobs(client, {
+    owner: opts.owner ?? "",
+    states: states.length || opts.all ? states : [JobState.RUNNING],
+    name: opts.name ?? "",
+  });
+  switch (opts.format) {
+    case "json":
+      await output.out(
+        shown.map((job) => JSON.stringify(toJson(JobSchema, job)) + "\n")
+          .join(""),
+      );
+      break;
+    case "ids":
+      await output.out(shown.map((job) => `${job.id}\n`).join(""));
+      break;
+    case "table":
+      await output.out(
+        renderTable(shown, {
+          tty: output.tty,
+          now: new Date(),
+          colour: !opts.noColor,
+        }) + "\n",
+      );
   }
   return 0;
 }

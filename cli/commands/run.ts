@@ -39,15 +39,23 @@ export function jobExitCode(job: Job): number {
   }
 }
 
+/** How `jw run` treats the job besides streaming it. */
+export interface RunOptions {
+  /** Remove the job once it has ended (`--rm`). */
+  rm?: boolean;
+}
+
 /**
  * `jw run`: start, stream the output until the job ends, exit with the
  * job's code. The first Ctrl-C asks the server to stop the job and keeps
- * streaming its last words; the second leaves at once.
+ * streaming its last words; the second leaves at once. With `rm` the job
+ * is removed once it has ended, however it ended.
  */
 export async function run(
   client: JobWorkerClient,
   spec: StartSpec,
   output: Output,
+  options: RunOptions = {},
 ): Promise<number> {
   const { job } = await client.start(startRequest(spec));
   if (!job) throw new Error("server sent no job");
@@ -62,6 +70,7 @@ export async function run(
     } else leave.abort();
   };
   Deno.addSignalListener("SIGINT", onInterrupt);
+  let code: number | undefined;
   try {
     await copyLogs(
       client.logs({ jobId: job.id, follow: true }, leave.signal),
@@ -69,32 +78,26 @@ export async function run(
       output,
     );
   } catch (err) {
-    if (leave.signal.aborted) return INTERRUPTED;
-    if (err instanceof Deno.errors.BrokenPipe) {
-      // Whoever read our output is gone (`jw run … | head`): so is the
-      // point of the job. Exit as a shell reports SIGPIPE.
-      await output.err(`jw: output closed; stopping job ${job.id}\n`)
-        .catch(() => {});
-      await client.stop({ jobId: job.id }).catch(() => {});
-      return BROKEN_PIPE;
+    if (leave.signal.aborted) {
+      if (options.rm) {
+        await output.err(`jw: job ${job.id} left running, not removed\n`)
+          .catch(() => {});
+      }
+      return INTERRUPTED;
     }
-    throw err;
+    if (!(err instanceof Deno.errors.BrokenPipe)) throw err;
+    // Whoever read our output is gone (`jw run … | head`): so is the
+    // point of the job. Exit as a shell reports SIGPIPE.
+    await output.err(`jw: output closed; stopping job ${job.id}\n`)
+      .catch(() => {});
+    await client.stop({ jobId: job.id }).catch(() => {});
+    code = BROKEN_PIPE;
   } finally {
     Deno.removeSignalListener("SIGINT", onInterrupt);
   }
-  return jobExitCode(await endedJob(client, job.id));
-}
-
-/**
- * The job once its state is final. A followed log ends only after the job
- * has, so this normally takes one call; the retries cover a server that
- * records the state a moment after closing the log.
- */
-async function endedJob(client: JobWorkerClient, id: string): Promise<Job> {
-  for (let attempt = 0;; attempt++) {
-    const { job } = await client.status({ jobId: id });
-    if (!job) throw new Error("server sent no job");
-    if (job.state !== JobState.RUNNING || attempt >= 50) return job;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  // A followed log ends once the job has; Wait gives its final state.
+  const { job: ended } = await client.wait({ jobId: job.id });
+  if (!ended) throw new Error("server sent no job");
+  if (options.rm) await client.remove({ jobId: job.id });
+  return code ?? jobExitCode(ended);
 }

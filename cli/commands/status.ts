@@ -10,13 +10,16 @@ export async function status(
   id: string,
   json: boolean,
   output: Output,
+  { noColor = false }: { noColor?: boolean } = {},
 ): Promise<number> {
   const { job } = await client.status({ jobId: id });
   if (!job) throw new Error("server sent no job");
   await output.out(
-    json
-      ? JSON.stringify(toJson(JobSchema, job)) + "\n"
-      : renderDetails(job, { tty: output.tty, now: new Date() }) + "\n",
+    json ? JSON.stringify(toJson(JobSchema, job)) + "\n" : renderDetails(job, {
+      tty: output.tty,
+      now: new Date(),
+      colour: !noColor,
+    }) + "\n",
   );
   return 0;
 }
