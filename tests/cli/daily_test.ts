@@ -114,19 +114,30 @@ Deno.test("jw for daily work", async (t) => {
         stderr: "piped",
         env: { NO_COLOR: "1" },
       }).spawn();
+      const stdout = new Response(child.stdout).text();
+      let err = "";
+      const stderr = (async () => {
+        for await (
+          const text of child.stderr.pipeThrough(new TextDecoderStream())
+        ) err += text;
+      })();
       const waits = () =>
         server.logs.filter((r) =>
           r.method === "/jobworker.v1.JobWorker/Wait" && r.job === gated
         ).length;
-      // The call is under way once the server has it; it logs at the end,
-      // so look for the connection instead: let the proxy carry it a while.
-      await new Promise((resolve) => setTimeout(resolve, 700));
-      await proxy.outage(500);
+      // Cut the connection until jw says it lost it, however long jw takes
+      // to start and call (the server logs a call only at its end).
+      let outages = 0;
+      while (!err.includes("connection lost") && outages < 20) {
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        await proxy.outage(300);
+        outages++;
+      }
       await Deno.writeTextFile(gate, "");
-      const { code, stdout, stderr } = await child.output();
-      const err = new TextDecoder().decode(stderr);
+      const { code } = await child.status;
+      await stderr;
       assert.equal(code, 9, err);
-      assert.equal(new TextDecoder().decode(stdout), "9\n");
+      assert.equal(await stdout, "9\n");
       assert.match(err, /^jw: connection lost; reconnecting \(attempt 1\)$/m);
       assert.ok(waits() <= 3, `a few Wait calls, not a poll: ${waits()}`);
       exited.gated = gated;

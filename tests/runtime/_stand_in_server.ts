@@ -7,9 +7,12 @@
 //       object name -> shell script, prints their ids as one JSON line
 //       (name -> id), then waits to be killed; SIGTERM closes the runtime
 //       leaving the jobs running (as main.ts does) and exits 0
-//   check <dataDir> <cgroupName> <stop>      prints a JSON report (below) of
-//       every job it found: the jobs whose ids the JSON array `stop` names are
-//       stopped, the others followed to their end; then closes the runtime
+//   check <dataDir> <cgroupName> <stop> <release>   prints a JSON report
+//       (below) of every job it found: the jobs whose ids the JSON array
+//       `stop` names are stopped, the others followed to their end; the jobs
+//       the JSON array `release` names get SIGUSR1 once the runtime has opened
+//       (a job can wait for it, to be sure it is still running then); then
+//       closes the runtime
 //   clean <dataDir> <cgroupName>             stops whatever still runs, closes
 import { type JobInfo, JobRuntime } from "../../lib/mod.ts";
 import { collect } from "./_runtime.ts";
@@ -32,7 +35,7 @@ export interface CheckedJob {
 /** The report `check` prints: jobs by id. */
 export type CheckReport = Record<string, CheckedJob>;
 
-const [mode, dataDir, cgroupName, arg] = Deno.args;
+const [mode, dataDir, cgroupName, arg, release] = Deno.args;
 const runtime = await JobRuntime.open({ dataDir, cgroupName });
 if (mode === "start") {
   const ids: Record<string, string> = {};
@@ -56,6 +59,9 @@ if (mode === "start") {
   const report: CheckReport = {};
   const jobs = runtime.list();
   const opened = jobs.map((job) => job.info());
+  for (const id of JSON.parse(release) as string[]) {
+    await runtime.find(id).kill("SIGUSR1");
+  }
   // While the re-adopted jobs run, their uids must not be handed out.
   const fresh = await runtime.start({ owner: "tester", command: "true" });
   const uidOfNewJob = fresh.info().uid;

@@ -27,6 +27,7 @@ host_programs=(
   /usr/bin/nsenter:util-linux /usr/bin/prlimit:util-linux
   /usr/bin/mount:mount /usr/bin/umount:mount /usr/sbin/ip:iproute2
   /bin/bash:bash /bin/dash:dash /usr/bin/openssl:openssl
+  /usr/bin/script:bsdutils
 )
 # Host files copied as they are (configuration the programs read).
 host_files=(/etc/ssl/openssl.cnf /usr/lib/ssl/openssl.cnf)
