@@ -31,6 +31,9 @@ export class Job {
   #cgroup: CgroupManager | null;
   #stopping: Promise<JobInfo> | null = null;
   #detached = false;
+  /** Makes the launcher drop further output; none for a job that has ended. */
+  readonly #cut?: () => void;
+  #outputCut = false;
   /** Settles when {@link detach} leaves the job running to a next server. */
   readonly #left = Promise.withResolvers<never>();
 
@@ -44,6 +47,7 @@ export class Job {
     cgroup: CgroupManager | null,
     exit: Promise<ExitStatus> | null,
     ended: JobEnded,
+    cutOutput?: () => void,
   ) {
     this.id = info.id;
     this.owner = info.owner;
@@ -52,6 +56,7 @@ export class Job {
     this.#info = info;
     this.#log = log;
     this.#cgroup = cgroup;
+    this.#cut = cutOutput;
     this.done = exit ? this.#finish(exit, ended) : Promise.resolve(this.info());
   }
 
@@ -167,6 +172,25 @@ export class Job {
     }
   }
 
+  /**
+   * Makes the job's launcher drop its further output, as a full disk does
+   * (its owner's disk quota is reached); the job runs on. True if this cut
+   * it, false if it was cut before or cannot be (ended, detached).
+   */
+  cutOutput(): boolean {
+    if (this.#outputCut || !this.#cut || this.#info.state !== "running") {
+      return false;
+    }
+    this.#outputCut = true;
+    this.#cut();
+    return true;
+  }
+
+  /** Bytes of disk the job's output takes (see `OutputLog.keptBytes`). */
+  keptBytes(): number {
+    return this.#log.keptBytes();
+  }
+
   /** A fresh reader over the job's output (see {@link openFollower}). */
   output(options?: OutputOptions): ReadableStream<OutputChunk> {
     return openFollower(this.#log, options);
@@ -214,6 +238,10 @@ export class Job {
     }
     this.#log.trimToCap();
     this.#log.finish();
+    if (status?.cutBytes) {
+      info.error ??=
+        `output cut: its owner's jobs reached their disk quota; ${status.cutBytes} bytes of output were dropped`;
+    }
     if (status?.lostBytes) {
       info.error ??=
         `output truncated: the server's disk for job output is full; ${status.lostBytes} bytes of output were lost`;

@@ -6,6 +6,8 @@ export type ExitStatus =
   & {
     /** Bytes of output the launcher dropped: the disk had no room for them. */
     lostBytes?: number;
+    /** Bytes of output the launcher dropped after the server cut it (quota). */
+    cutBytes?: number;
   };
 
 /** Everything the init needs to start one job. */
@@ -44,6 +46,11 @@ export interface Launched {
   pid: number;
   /** Resolves when the command ended. */
   exit: Promise<ExitStatus>;
+  /**
+   * Makes the launcher drop the job's further output (SIGUSR2), as a full
+   * disk does, counting it in the final report's `cutBytes`.
+   */
+  cutOutput(): void;
 }
 
 /** Default place of the init binary built by `deno task build`. */
@@ -119,6 +126,13 @@ export async function launch(
     return {
       pid: Number(rest[0]),
       exit: finalReport(lines, child, diagnostics),
+      // The child is ours and not yet reaped while the job runs: its pid
+      // cannot have been reused.
+      cutOutput: () => {
+        try {
+          child.kill("SIGUSR2");
+        } catch { /* it has just ended */ }
+      },
     };
   }
   while (!(await lines.next()).done) { /* read to the end: frees the pipe */ }
@@ -172,16 +186,23 @@ export function launcherError(initPath: string, err: unknown): JobError {
   );
 }
 
-/** Parses `exited N` / `signaled N` (and ` lost BYTES`), as in the init's status file. */
+/**
+ * Parses `exited N` / `signaled N` (then ` lost BYTES` and ` cut BYTES`,
+ * when there were such), as in the init's status file.
+ */
 export function parseReport(line: string): ExitStatus | null {
-  const [word, value, extra, lost] = line.trim().split(" ");
+  const [word, value, ...extras] = line.trim().split(" ");
   const n = Number(value);
   if (!Number.isInteger(n)) return null;
-  const lostBytes = extra === "lost" && Number(lost) > 0
-    ? { lostBytes: Number(lost) }
-    : {};
-  if (word === "exited") return { kind: "exited", code: n, ...lostBytes };
-  if (word === "signaled") return { kind: "signaled", signal: n, ...lostBytes };
+  const counts: { lostBytes?: number; cutBytes?: number } = {};
+  for (let i = 0; i + 1 < extras.length; i += 2) {
+    const bytes = Number(extras[i + 1]);
+    if (!(Number.isSafeInteger(bytes) && bytes > 0)) continue;
+    if (extras[i] === "lost") counts.lostBytes = bytes;
+    if (extras[i] === "cut") counts.cutBytes = bytes;
+  }
+  if (word === "exited") return { kind: "exited", code: n, ...counts };
+  if (word === "signaled") return { kind: "signaled", signal: n, ...counts };
   return null;
 }
 

@@ -4,6 +4,7 @@ import {
   endsAfter,
   IndexFile,
   type OutputRecord,
+  RECORD_BYTES,
   streamStart,
 } from "./output_index.ts";
 import { convertLegacyOutput } from "./output_legacy.ts";
@@ -154,6 +155,15 @@ export class OutputLog {
   /** The per-stream cap, and why it could not be enforced, if so. */
   get cap(): { bytes?: number; error?: string } {
     return { bytes: this.#cap, error: this.#capError };
+  }
+
+  /**
+   * Bytes of disk the output takes, as far as the log knows: what each
+   * stream holds past what the cap freed, and the index.
+   */
+  keptBytes(): number {
+    return this.#ends.stdout - this.#freed.stdout + this.#ends.stderr -
+      this.#freed.stderr + (this.#count + 1) * RECORD_BYTES;
   }
 
   /** Bytes written so far to each stream. */

@@ -18,6 +18,8 @@ export interface WatchedJob {
   log: OutputLog;
   /** Called when the job launcher's status file (`<id>.status`) changes. */
   statusChanged?: () => void;
+  /** Called after the log was told of a batch of changes to its output. */
+  grown?: () => void;
 }
 
 /**
@@ -31,7 +33,7 @@ export class OutputWatcher {
   readonly #watcher: DirectoryWatcher;
   readonly #jobs = new Map<string, WatchedJob>();
   /** Logs told of in the batch of events being read, each told once at its end. */
-  readonly #changed = new Map<OutputLog, Set<"index" | StreamName>>();
+  readonly #changed = new Map<WatchedJob, Set<"index" | StreamName>>();
 
   constructor(dir: string) {
     this.#watcher = new DirectoryWatcher(
@@ -74,17 +76,18 @@ export class OutputWatcher {
       // events never merge in the kernel: a batch held a dozen for one job,
       // and each made the log read its index again.
       if (!this.#changed.size) queueMicrotask(() => this.#tell());
-      const files = this.#changed.get(job.log) ?? new Set();
+      const files = this.#changed.get(job) ?? new Set();
       files.add(SUFFIX[suffix]);
-      this.#changed.set(job.log, files);
+      this.#changed.set(job, files);
     }
   }
 
   #tell(): void {
     const changed = [...this.#changed];
     this.#changed.clear();
-    for (const [log, files] of changed) {
-      for (const file of files) log.notify(file);
+    for (const [job, files] of changed) {
+      for (const file of files) job.log.notify(file);
+      job.grown?.();
     }
   }
 }

@@ -16,8 +16,9 @@ export interface Retention {
 
 /**
  * Picks the finished jobs to remove under `retention`: those past the age,
- * those beyond each owner's count, then, while the total output is over the
- * budget, the oldest of whoever takes the most. Running jobs are never
+ * those beyond each owner's count, each owner's oldest while they are over
+ * their own budget (`ownerBudgets`, never their last one), then, while the
+ * total output is over the budget, the oldest of whoever takes the most. Running jobs are never
  * picked (they still count toward the totals).
  *
  * @example
@@ -49,14 +50,19 @@ export function pickExpired(
       }
     }
   }
-  // An owner over their disk quota loses their own oldest finished jobs.
+  // An owner over their disk quota loses their own oldest finished jobs,
+  // all but the one that ended last: its status and what output it kept
+  // stay for them to read (a job whose output was cut at the quota can be
+  // over it on its own; their next start is refused until they remove it).
   for (const [owner, budget] of ownerBudgets) {
     const own = jobs.filter((job) =>
       job.info.owner === owner && !picked.has(job.info.id)
     );
     let used = own.reduce((sum, job) => sum + job.bytes, 0);
+    const last = finished.findLast((job) => job.info.owner === owner);
     for (const job of finished) {
       if (used <= budget) break;
+      if (job === last) break;
       if (job.info.owner !== owner || picked.has(job.info.id)) continue;
       picked.add(job.info.id);
       used -= job.bytes;

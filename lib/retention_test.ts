@@ -81,3 +81,22 @@ Deno.test("by count: each owner keeps their newest finished jobs", () => {
     [jobs[0].info.name, jobs[2].info.name].sort(),
   );
 });
+
+Deno.test("by owner budget: only that owner's oldest go, never their last one, never another's", () => {
+  const jobs = [
+    job("bob", 900, 500),
+    job("alice", 100, 1000),
+    job("alice", 100, 2000),
+    job("alice", 400, 3000),
+    job("alice", 50, undefined),
+  ];
+  const budgets = new Map([["alice", 300], ["bob", 1000]]);
+  // 650 against 300: her two oldest go; the one that ended last stays
+  // though she is still over with it (her running job counts, is never picked).
+  deepEqual(
+    names(pickExpired(jobs, {}, 0, budgets), jobs).sort(),
+    [jobs[1].info.name, jobs[2].info.name].sort(),
+  );
+  // Under budget: nothing goes.
+  deepEqual(pickExpired(jobs, {}, 0, new Map([["alice", 650]])), []);
+});

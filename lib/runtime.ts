@@ -92,6 +92,8 @@ export interface StartOptions {
 const DEFAULT_TMP_BYTES = 1024 ** 3;
 const SEARCH_PATH =
   "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+/** At most one disk-quota check per owner in this many ms while their jobs write. */
+const DISK_CHECK_MS = 10;
 /** How often retention is applied besides after every job's end. */
 const SWEEP_MS = 60_000;
 
@@ -131,6 +133,12 @@ export class JobRuntime {
   readonly #launching = new Set<string>();
   /** `owner\0name` of the named starts under way (names are unique). */
   readonly #startingNames = new Set<string>();
+  /** Per owner with a disk quota, the bytes their jobs' output may take. */
+  readonly #allowances = new Map<string, number>();
+  /** Per owner, when their disk use was last checked (performance.now()). */
+  readonly #diskChecked = new Map<string, number>();
+  /** Owners whose disk quota is being enforced now. */
+  readonly #enforcing = new Set<string>();
   /** Per owner, the limits of their starts under way (for quotas). */
   readonly #starting = new Map<string, Limits[]>();
   readonly #sweeper: ReturnType<typeof setInterval>;
@@ -251,6 +259,7 @@ export class JobRuntime {
     if (quota) {
       const allowed = diskAllowance(quota, this.#diskSize());
       if (allowed !== undefined) {
+        this.#allowances.set(clean.owner, allowed);
         checkDiskQuota(clean.owner, await this.#diskUsed(clean.owner), allowed);
       }
     }
@@ -371,7 +380,10 @@ export class JobRuntime {
     }
     try {
       await cgroup.apply(limits);
-      this.#watcher.add(id, { log });
+      this.#watcher.add(id, {
+        log,
+        grown: () => this.#watchDisk(clean.owner),
+      });
       const launched = await launch({
         id,
         command: clean.command,
@@ -403,6 +415,7 @@ export class JobRuntime {
       // finds it lost) just the same; startedAt is all this save adds.
       return await this.#admit(info, log, cgroup, launched.exit, {
         wait: false,
+        cutOutput: launched.cutOutput,
       });
     } catch (err) {
       this.#watcher.delete(id);
@@ -548,9 +561,19 @@ export class JobRuntime {
     log: OutputLog,
     cgroup: CgroupManager | null,
     exit: Promise<ExitStatus> | null,
-    { wait = true } = {},
+    { wait = true, cutOutput }: {
+      wait?: boolean;
+      cutOutput?: () => void;
+    } = {},
   ): Promise<Job> {
-    const job = new Job(info, log, cgroup, exit, (j) => this.#ended(j));
+    const job = new Job(
+      info,
+      log,
+      cgroup,
+      exit,
+      (j) => this.#ended(j),
+      cutOutput,
+    );
     this.#jobs.set(info.id, job);
     const saved = this.#store.save(job.info()).catch(() => {});
     if (wait) await saved;
@@ -641,6 +664,60 @@ export class JobRuntime {
     }
   }
 
+  /**
+   * Told as `owner`'s running jobs write: when their jobs' output takes
+   * more than their disk quota allows, first that owner's oldest finished
+   * jobs go (retention), then, if that is not enough, the output of their
+   * running jobs is cut (their launchers drop what follows, as on a full
+   * disk, and the jobs' status says so). Never another owner's jobs.
+   */
+  #watchDisk(owner: string): void {
+    const allowed = this.#allowances.get(owner);
+    if (allowed === undefined || this.#enforcing.has(owner)) return;
+    const now = performance.now();
+    if (now - (this.#diskChecked.get(owner) ?? -Infinity) < DISK_CHECK_MS) {
+      return;
+    }
+    this.#diskChecked.set(owner, now);
+    if (this.#keptBytes(owner) <= allowed) return;
+    this.#enforcing.add(owner);
+    this.#enforceDisk(owner, allowed).catch(() => {}).finally(() =>
+      this.#enforcing.delete(owner)
+    );
+  }
+
+  async #enforceDisk(owner: string, allowed: number): Promise<void> {
+    // Running jobs that alone take more are cut at once: removing finished
+    // jobs cannot help, and each moment more is written.
+    const running = this.list(owner).filter((job) =>
+      job.info().state === "running"
+    );
+    if (running.reduce((sum, job) => sum + job.keptBytes(), 0) > allowed) {
+      this.#cutOutput(owner, allowed, running);
+    }
+    await this.#sweep(owner);
+    if (this.#keptBytes(owner) > allowed) {
+      this.#cutOutput(owner, allowed, this.list(owner));
+    }
+  }
+
+  #cutOutput(owner: string, allowed: number, jobs: readonly Job[]): void {
+    const cut = jobs.filter((job) => job.cutOutput());
+    if (!cut.length) return;
+    this.#log({
+      msg: "disk quota reached: output of running jobs cut",
+      owner,
+      usedBytes: this.#keptBytes(owner),
+      allowedBytes: allowed,
+      jobs: cut.map((job) => job.id),
+    });
+  }
+
+  /** Bytes of disk `owner`'s jobs' output takes, as their logs know it. */
+  #keptBytes(owner: string): number {
+    return this.list(owner).reduce((sum, job) => sum + job.keptBytes(), 0);
+  }
+
   /** Size of the data directory's filesystem; a storage error when it cannot be read. */
   #diskSize(): number {
     try {
@@ -717,6 +794,10 @@ export class JobRuntime {
         error: reason,
       });
     }
+    const running = jobs.filter((info) => info.state === "running");
+    for (const [owner, allowed] of await this.#diskBudgets(running)) {
+      this.#allowances.set(owner, allowed);
+    }
     const newest = jobs.at(-1)?.uid;
     if (newest !== undefined) this.#uids?.continueAfter(newest);
     for (const info of jobs) {
@@ -770,7 +851,18 @@ export class JobRuntime {
         ),
       );
     }
-    this.#watcher.add(id, { log, statusChanged });
-    await this.#admit(info, log, cgroup, exit);
+    this.#watcher.add(id, {
+      log,
+      statusChanged,
+      grown: () => this.#watchDisk(info.owner),
+    });
+    const launcher = report.kind === "started" ? report.launcher : undefined;
+    await this.#admit(info, log, cgroup, exit, {
+      cutOutput: launcher === undefined ? undefined : () =>
+        // Not our child: signalled only while it is still this job's.
+        void isLauncherOf(launcher, id).then((ours) => {
+          if (ours) Deno.kill(launcher, "SIGUSR2");
+        }).catch(() => {}),
+    });
   }
 }

@@ -25,7 +25,9 @@
  *               exited <code>            the command exited
  *               signaled <signal>        the command was killed by a signal
  *             (either followed by " lost <bytes>" when the full disk had
- *             no room for that much of the job's output)
+ *             no room for that much of the job's output, and " cut <bytes>"
+ *             for what it dropped after the server cut the output with
+ *             SIGUSR2, when the job's owner reached their disk quota)
  *             The last line is also written atomically to --status FILE, so
  *             a restarted server can read it, once the pipes are drained:
  *             when a job's end is reported, its output is complete.
@@ -507,6 +509,11 @@ static void follow_job(const struct config *c, int report, pid_t init, struct re
   }
 }
 
+static void cut_output(int sig) {
+  (void)sig;
+  output_cut = 1;
+}
+
 int main(int argc, char **argv) {
   struct config c;
   parse_args(argc, argv, &c);
@@ -531,6 +538,13 @@ int main(int argc, char **argv) {
   signal(SIGTERM, SIG_IGN);
   signal(SIGHUP, SIG_IGN);
   signal(SIGQUIT, SIG_IGN);
+  /* SIGUSR2 from the server cuts the job's output (its owner's disk quota);
+   * without SA_RESTART, so that the wait for output returns at once. */
+  struct sigaction cut;
+  memset(&cut, 0, sizeof(cut));
+  cut.sa_handler = cut_output;
+  sigemptyset(&cut.sa_mask);
+  sigaction(SIGUSR2, &cut, NULL);
 
   struct reports r;
   memset(&r, 0, sizeof(r));
@@ -556,6 +570,12 @@ int main(int argc, char **argv) {
   if (lost) {
     size_t used = strlen(line);
     snprintf(line + used, sizeof(line) - used, " lost %llu", lost);
+  }
+  /* Output dropped after the server cut it: the server says so too. */
+  unsigned long long cut_bytes = output.stream[0].cut + output.stream[1].cut;
+  if (cut_bytes) {
+    size_t used = strlen(line);
+    snprintf(line + used, sizeof(line) - used, " cut %llu", cut_bytes);
   }
   announce(&c, line);
   return 0;

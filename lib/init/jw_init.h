@@ -3,6 +3,7 @@
 #ifndef JW_INIT_H
 #define JW_INIT_H
 #include <linux/filter.h>
+#include <signal.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -65,6 +66,9 @@ void read_seccomp(const char *path, struct sock_fprog *prog);
 void load_seccomp(const struct config *c, const struct sock_fprog *prepared);
 
 /* The job's output, read by the reporter from the command's pipes (output.c). */
+/* Set by SIGUSR2 in the reporter: from then on output is read and dropped. */
+extern volatile sig_atomic_t output_cut;
+
 struct output_stream {
   /* The reporter's end of the pipe, and the job's end (until it is handed on). */
   int pipe;
@@ -74,6 +78,9 @@ struct output_stream {
   uint64_t at;
   /* Bytes that could not be written (disk full). */
   uint64_t lost;
+  /* Bytes dropped after the server cut the job's output (SIGUSR2: its
+   * owner's disk quota was reached). */
+  uint64_t cut;
   int open;
   /* Not read before this CLOCK_MONOTONIC time (the other stream's turn);
    * `due` once that wait is over: read next, whatever came meanwhile. */

@@ -167,9 +167,20 @@ static ssize_t discard(int pipe) {
   return n;
 }
 
+volatile sig_atomic_t output_cut = 0;
+
 /* Copies what the pipe holds into the file; bytes moved, 0 at EOF, -1 when
- * there is nothing (EAGAIN). */
+ * there is nothing (EAGAIN), -2 when what was read was dropped. */
 static ssize_t move(struct output_stream *st) {
+  if (output_cut) {
+    /* The server cut the output (the owner's disk quota): the job keeps
+     * writing, as to a full disk, and the bytes are counted, not kept. */
+    ssize_t dropped = discard(st->pipe);
+    if (dropped == 0) return 0;
+    if (dropped < 0) return errno == EAGAIN || errno == EINTR ? -1 : 0;
+    st->cut += (uint64_t)dropped;
+    return -2;
+  }
   loff_t at = (loff_t)st->at;
   ssize_t n = splice(st->pipe, NULL, st->file, &at, PIPE_BYTES, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
   if (n >= 0 || errno == EAGAIN || errno == EINTR) return n;

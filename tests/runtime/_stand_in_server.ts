@@ -14,6 +14,8 @@
 //       (a job can wait for it, to be sure it is still running then); then
 //       closes the runtime
 //   clean <dataDir> <cgroupName>             stops whatever still runs, closes
+// With JW_STAND_IN_POLICY set, the runtime reads that policy file and every
+// job starts under its "user" quota.
 import { type JobInfo, JobRuntime } from "../../lib/mod.ts";
 import { collect } from "./_runtime.ts";
 
@@ -36,7 +38,8 @@ export interface CheckedJob {
 export type CheckReport = Record<string, CheckedJob>;
 
 const [mode, dataDir, cgroupName, arg, release] = Deno.args;
-const runtime = await JobRuntime.open({ dataDir, cgroupName });
+const policyPath = Deno.env.get("JW_STAND_IN_POLICY");
+const runtime = await JobRuntime.open({ dataDir, cgroupName, policyPath });
 if (mode === "start") {
   const ids: Record<string, string> = {};
   const scripts = JSON.parse(arg) as Record<string, string>;
@@ -45,7 +48,7 @@ if (mode === "start") {
       owner: "tester",
       command: "sh",
       args: ["-c", script],
-    });
+    }, policyPath ? { quota: "user" } : {});
     ids[name] = job.id;
   }
   Deno.addSignalListener("SIGTERM", async () => {
@@ -63,7 +66,9 @@ if (mode === "start") {
     await runtime.find(id).kill("SIGUSR1");
   }
   // While the re-adopted jobs run, their uids must not be handed out.
-  const fresh = await runtime.start({ owner: "tester", command: "true" });
+  // (Another owner's: a job of theirs ending now could make retention
+  // under a disk quota remove theirs that ended before.)
+  const fresh = await runtime.start({ owner: "uid-probe", command: "true" });
   const uidOfNewJob = fresh.info().uid;
   await fresh.done;
   await runtime.remove(fresh.id);

@@ -60,28 +60,35 @@ Deno.test("over the output budget, retention removes the heaviest user's oldest 
   }, { retention: { maxBytes: 700 * 1024 } });
 });
 
-Deno.test("a user over their disk quota cannot start jobs, and only their own finished jobs are removed to make room", async () => {
+Deno.test("a user over their disk quota loses their own finished jobs first, then their running jobs' output; they cannot start more; nobody else loses anything", async () => {
   await withRuntime(async (runtime) => {
     const user = { quota: "user" as const };
-    const write = (owner: string, bytes: number, then = "") =>
+    const write = (owner: string, bytes: number) =>
       runtime.start({
         owner,
-        command: "sh",
-        args: ["-c", `head -c ${bytes} /dev/zero${then}`],
+        command: "head",
+        args: ["-c", String(bytes), "/dev/zero"],
       }, user);
     const bobs = await write("bob", 200 * 1024);
     await bobs.done;
     const old = await write("alice", 100 * 1024);
     await old.done;
-    // A running job of alice's takes her over her 300 KiB.
-    const big = await write("alice", 400 * 1024, "; echo; sleep 1000");
-    const reader = big.output({ streams: ["stdout"] }).getReader();
-    for (let read = 0; read <= 400 * 1024;) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      read += value.data.length;
-    }
-    await reader.cancel();
+    // 50 MiB against her 300 KiB: her old job goes, then the rest of this
+    // one's output is dropped as it comes; the job runs on to its end.
+    const total = 50 * 1024 * 1024;
+    const big = await write("alice", total);
+    const info = await big.done;
+    deepEqual([info.state, info.exitCode], ["exited", 0]);
+    const cut =
+      /^output cut: its owner's jobs reached their disk quota; (\d+) bytes of output were dropped$/
+        .exec(info.error ?? "");
+    ok(cut, String(info.error));
+    deepEqual(info.stdoutBytes + Number(cut[1]), total, "every byte counted");
+    ok(info.stdoutBytes >= 300 * 1024 - 4096, `kept ${info.stdoutBytes}`);
+    const left = runtime.list().map((job) => job.id);
+    ok(!left.includes(old.id), "alice's old job stayed while she was over");
+    ok(left.includes(big.id), "the job she ran last stays for her to read");
+    ok(left.includes(bobs.id), "bob's job was removed for alice");
     await rejects(
       write("alice", 1),
       (err) =>
@@ -90,11 +97,9 @@ Deno.test("a user over their disk quota cannot start jobs, and only their own fi
           err.message,
         ),
     );
-    // Bob is not held up, and when alice's job ends her own go, not his.
-    await (await write("bob", 1)).done;
-    await big.stop(0);
-    const left = runtime.list().map((job) => job.id);
-    ok(left.includes(bobs.id), "bob's job was removed for alice");
-    ok(!left.includes(old.id), "alice's oldest stayed while she was over");
+    // Bob is not held up; once alice removes her job, she may start again.
+    deepEqual((await (await write("bob", 1)).done).error, undefined);
+    await runtime.remove(big.id);
+    deepEqual((await (await write("alice", 1)).done).exitCode, 0);
   }, { policy: { quotas: { user: { diskBytes: "300K" } } } });
 });

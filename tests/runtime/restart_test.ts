@@ -32,8 +32,14 @@ interface ServerDir {
  * is left, and nothing may be left: no job cgroup, no process in the servers'
  * cgroup, no cgroup named after the test.
  */
-async function withServerDir(fn: (dir: ServerDir) => Promise<void>) {
+async function withServerDir(
+  fn: (dir: ServerDir) => Promise<void>,
+  { policy }: { policy?: object } = {},
+) {
   await using cgroup = await OwnCgroup.create();
+  const { dataDir, cgroupName } = await freshTestDir("jw-restart-");
+  const policyPath = policy && `${dataDir}.policy.json`;
+  if (policyPath) await Deno.writeTextFile(policyPath, JSON.stringify(policy));
   // Each server starts where a service manager would put it: the first in
   // the delegated cgroup, later ones in the leaf the first one made.
   const server = (mode: string, ...args: string[]) =>
@@ -41,6 +47,7 @@ async function withServerDir(fn: (dir: ServerDir) => Promise<void>) {
       args: ["run", "-A", STAND_IN, mode, dataDir, cgroupName, ...args],
       stdout: "piped",
       stderr: "inherit",
+      env: policyPath ? { JW_STAND_IN_POLICY: policyPath } : {},
     }, `${cgroupName}-server`);
   const run = async (mode: string, ...args: string[]) => {
     const out = await server(mode, ...args).output();
@@ -49,7 +56,6 @@ async function withServerDir(fn: (dir: ServerDir) => Promise<void>) {
     }
     return new TextDecoder().decode(out.stdout);
   };
-  const { dataDir, cgroupName } = await freshTestDir("jw-restart-");
   let passed = false;
   try {
     await fn({
@@ -95,6 +101,7 @@ async function withServerDir(fn: (dir: ServerDir) => Promise<void>) {
     const cleaned = run("clean");
     await (passed ? cleaned : cleaned.catch(() => ""));
     await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+    if (policyPath) await Deno.remove(policyPath).catch(() => {});
     if (passed) {
       deepEqual(await jobCgroups(cgroupName), [], "job cgroups left behind");
       deepEqual(await cgroup.processes(), [], "processes left behind");
@@ -218,6 +225,28 @@ Deno.test("a server's clean exit (SIGTERM) leaves running jobs running; the next
     deepEqual([writer.end.state, writer.end.exitCode], ["exited", 7]);
     deepEqual(report[ids.done].stdout, "quick\n");
   });
+});
+
+Deno.test("a job the next server follows is held to its owner's disk quota: its output is cut, it runs on", async () => {
+  await withServerDir(async (server) => {
+    const total = 50 * 1024 * 1024;
+    const ids = await server.startThenCrash(
+      {
+        writer:
+          `trap 'head -c ${total} /dev/zero; exit 4' USR1; i=0; while [ $i -lt 600 ]; do sleep 0.05; i=$((i+1)); done`,
+      },
+      undefined,
+      "SIGTERM",
+    );
+    const writer = (await server.check([], [ids.writer]))[ids.writer];
+    deepEqual(writer.stateAtOpen, "running");
+    deepEqual([writer.end.state, writer.end.exitCode], ["exited", 4]);
+    const cut =
+      /^output cut: .* disk quota; (\d+) bytes of output were dropped$/
+        .exec(writer.end.error ?? "");
+    ok(cut, String(writer.end.error));
+    deepEqual(writer.stdout.length + Number(cut[1]), total);
+  }, { policy: { quotas: { user: { diskBytes: "300K" } } } });
 });
 
 Deno.test("a running job whose launcher died with the server is killed and marked lost", async () => {
