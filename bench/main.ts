@@ -15,6 +15,7 @@ import { removeCgroups } from "./_cgroup_leftovers.ts";
 import { describeMachine } from "./_machine.ts";
 import type { BenchContext, Benchmark, Section } from "./_report.ts";
 import { resultsMarkdown } from "./_results_md.ts";
+import { apiStart } from "./api_start.ts";
 import { cliStart } from "./cli_start.ts";
 import { grpcLogs } from "./grpc_logs.ts";
 import { flood } from "./flood.ts";
@@ -28,6 +29,7 @@ import { taskSpooler } from "./task_spooler.ts";
 /** Each benchmark with its time budget in seconds. */
 const BENCHMARKS: { id: string; run: Benchmark; budget: number }[] = [
   { id: "start_latency", run: startLatency, budget: 45 },
+  { id: "api_start", run: apiStart, budget: 60 },
   { id: "output_writing", run: outputWriting, budget: 140 },
   { id: "log_queries", run: logQueries, budget: 60 },
   { id: "many_readers", run: manyReaders, budget: 60 },

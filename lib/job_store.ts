@@ -38,14 +38,17 @@ export class JobStore {
 
   /**
    * Writes a job's metadata atomically, as it is now, after the saves of
-   * that job asked for before.
+   * that job asked for before. With `sync: false` it is not fsynced: it
+   * outlives the server (the page cache), not the machine, until a later
+   * save syncs it (a start's first record: a machine that goes down takes
+   * the job with it anyway).
    */
-  save(info: JobInfo): Promise<void> {
+  save(info: JobInfo, { sync = true } = {}): Promise<void> {
     const text = JSON.stringify(info);
     const before = this.#pending.get(info.id);
     const saved = before
-      ? before.catch(() => {}).then(() => this.#write(info.id, text))
-      : this.#write(info.id, text);
+      ? before.catch(() => {}).then(() => this.#write(info.id, text, sync))
+      : this.#write(info.id, text, sync);
     this.#pending.set(info.id, saved);
     const settle = () => {
       if (this.#pending.get(info.id) === saved) this.#pending.delete(info.id);
@@ -59,9 +62,9 @@ export class JobStore {
     await Promise.allSettled([...this.#pending.values()]);
   }
 
-  async #write(id: string, text: string): Promise<void> {
+  async #write(id: string, text: string, sync: boolean): Promise<void> {
     try {
-      await this.#writeOnce(id, text);
+      await this.#writeOnce(id, text, sync);
     } catch (err) {
       const code = (err as { code?: string })?.code;
       if (
@@ -70,11 +73,11 @@ export class JobStore {
         throw err;
       }
       this.#onReserveUsed();
-      await this.#writeOnce(id, text);
+      await this.#writeOnce(id, text, sync);
     }
   }
 
-  async #writeOnce(id: string, text: string): Promise<void> {
+  async #writeOnce(id: string, text: string, sync: boolean): Promise<void> {
     const path = `${this.jobDir(id)}/meta.json`;
     const tmp = `${path}.tmp`;
     const file = await Deno.open(tmp, {
@@ -88,7 +91,7 @@ export class JobStore {
       for (let at = 0; at < bytes.length;) {
         at += await file.write(bytes.subarray(at));
       }
-      await file.sync();
+      if (sync) await file.sync();
     } finally {
       file.close();
     }

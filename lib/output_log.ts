@@ -87,12 +87,11 @@ export class OutputLog {
    * (its blocks freed; offsets stay valid) while the job keeps running.
    */
   static async create(files: OutputFiles, cap?: number): Promise<OutputLog> {
-    for (const path of [files.stdout, files.stderr, files.index, files.drops]) {
-      await Deno.writeFile(path, new Uint8Array(), {
-        mode: 0o640,
-        createNew: true,
-      });
-    }
+    await Promise.all(
+      [files.stdout, files.stderr, files.index, files.drops].map((path) =>
+        Deno.writeFile(path, new Uint8Array(), { mode: 0o640, createNew: true })
+      ),
+    );
     return new OutputLog(files, cap);
   }
 

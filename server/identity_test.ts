@@ -80,13 +80,24 @@ Deno.test("a certificate outside its validity is refused", async () => {
     ou: "user",
     usage: "client",
   });
+  // Admitted at one call (and remembered), refused once it has expired,
+  // and before its start.
+  assert.equal(identityFromCertificate(der(cert.cert)).user, "alice");
   refused(
     () =>
       identityFromCertificate(
         der(cert.cert),
         new Date(Date.now() + 400 * 86_400_000),
       ),
-    /expired on|not valid until/,
+    /expired on/,
+  );
+  refused(
+    () =>
+      identityFromCertificate(
+        der(cert.cert),
+        new Date(Date.now() - 86_400_000),
+      ),
+    /not valid until|not yet valid/,
   );
 });
 

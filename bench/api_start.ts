@@ -1,0 +1,188 @@
+/**
+ * Benchmark 1b: Start through the API, as a user's program sees it: the
+ * real server (main.ts, default policy, a standard user's certificate) and a
+ * third-party client (Python grpcio, bench/_grpcio_client.py) on one warm
+ * mTLS channel, each `true` job ending while the next starts. Against the
+ * raw isolation chain and the sandboxed (bwrap) chain spawned in the same
+ * run, in alternating blocks. The server's own time per Start comes from its
+ * log.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { loadPolicy, resolveLimits } from "../lib/mod.ts";
+import { spawnMain } from "../tests/server/_main_process.ts";
+import { bwrapChain, RAW_CHAIN, RawCgroup } from "./_raw_cgroup.ts";
+import { type BenchContext, ratio, type Section } from "./_report.ts";
+import { p50p95, summarize } from "./_stats.ts";
+
+const REPO = new URL("..", import.meta.url).pathname;
+const CLIENT = `${REPO}bench/_grpcio_client.py`;
+/** Debian's python3 (python3-grpcio, python3-protobuf), not a pyenv shim's. */
+const PYTHON = "/usr/bin/python3";
+const BLOCKS = 6;
+const ROUNDS = 40;
+const WARMUP = 5;
+const GOAL = 1.3;
+
+/** Why the client cannot run here, or undefined when it can. */
+async function missingClient(): Promise<string | undefined> {
+  const probe = await new Deno.Command(PYTHON, {
+    args: ["-c", "import grpc, google.protobuf"],
+    stderr: "null",
+  }).output().catch(() => undefined);
+  if (!probe?.success) {
+    return "python3-grpcio and python3-protobuf are not installed (apt-get install python3-grpcio python3-protobuf)";
+  }
+  const protoc = await new Deno.Command("protoc", { args: ["--version"] })
+    .output().catch(() => undefined);
+  if (!protoc?.success) {
+    return "protoc is not installed (apt-get install protobuf-compiler)";
+  }
+}
+
+/**
+ * The two well-known types the API imports, for protoc to read when
+ * libprotobuf-dev (which ships them) is not installed; the generated code
+ * uses python3-protobuf's own modules for them.
+ */
+const WELL_KNOWN: Record<string, string> = {
+  timestamp: "message Timestamp { int64 seconds = 1; int32 nanos = 2; }",
+  duration: "message Duration { int64 seconds = 1; int32 nanos = 2; }",
+};
+
+/** protoc --python_out of the API into `dir`. */
+export async function pythonMessages(dir: string): Promise<void> {
+  const include = join(dir, "include");
+  await Deno.mkdir(join(include, "google/protobuf"), { recursive: true });
+  for (const [name, message] of Object.entries(WELL_KNOWN)) {
+    await Deno.writeTextFile(
+      join(include, `google/protobuf/${name}.proto`),
+      `syntax = "proto3";\npackage google.protobuf;\n${message}\n`,
+    );
+  }
+  const out = await new Deno.Command("protoc", {
+    args: [
+      `-I${REPO}proto`,
+      `-I${include}`,
+      `--python_out=${dir}`,
+      `${REPO}proto/jobworker/v1/jobworker.proto`,
+    ],
+    stderr: "piped",
+  }).output();
+  if (!out.success) {
+    throw new Error(`protoc: ${new TextDecoder().decode(out.stderr)}`);
+  }
+}
+
+/** Runs the client; its one JSON line. */
+export async function grpcio<T>(
+  pb: string,
+  address: string,
+  certs: string,
+  ...args: string[]
+): Promise<T> {
+  const out = await new Deno.Command(PYTHON, {
+    args: [CLIENT, pb, address, certs, "alice", ...args],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (!out.success) {
+    throw new Error(
+      `grpcio client: ${new TextDecoder().decode(out.stderr).trim()}`,
+    );
+  }
+  return JSON.parse(new TextDecoder().decode(out.stdout));
+}
+
+/** Runs the Start-through-the-API benchmark. */
+export async function apiStart(
+  ctx: BenchContext,
+): Promise<Omit<Section, "id" | "seconds">> {
+  const title = "Start through the API";
+  const missing = await missingClient();
+  if (missing) {
+    return { title, setup: [], figures: [], notes: [missing], plots: [] };
+  }
+  const pb = join(ctx.tmp, "pb");
+  await pythonMessages(pb);
+  await using server = await spawnMain();
+  // Drain the server's log (a full pipe would block it); keep Start's.
+  const handler: number[] = [];
+  const reading = (async () => {
+    for (;;) {
+      const { value, done } = await server.lines.next();
+      if (done) return;
+      const record = JSON.parse(value);
+      if (record.method === "/jobworker.v1.JobWorker/Start") {
+        handler.push(record.durationMs);
+      }
+    }
+  })();
+  const limits = resolveLimits(await loadPolicy(), undefined);
+  await using raw = await RawCgroup.open(ctx.cgroupName, ctx.tmp, limits);
+  const bwrap = bwrapChain();
+  const chain: number[] = [];
+  const sandboxed: number[] = [];
+  const api: number[] = [];
+  const address = `localhost:${server.port}`;
+  for (let block = 0; block < BLOCKS; block++) {
+    if (performance.now() > ctx.deadline) break;
+    const answer = await grpcio<{ ms: number[] }>(
+      pb,
+      address,
+      server.certs,
+      "start",
+      String(ROUNDS),
+      String(WARMUP),
+      Deno.env.get("PAUSE") ?? "0",
+    );
+    api.push(...answer.ms);
+    for (let i = 0; i < ROUNDS; i++) {
+      chain.push(await raw.run(`${RAW_CHAIN} true`));
+      if (bwrap) sandboxed.push(await raw.run(`${bwrap} true`));
+    }
+  }
+  // The handler times of the warm-up rounds are among them; few enough.
+  const a = summarize(api);
+  const c = summarize(chain);
+  const h = summarize(handler);
+  const b = sandboxed.length ? summarize(sandboxed) : undefined;
+  server.child.kill("SIGTERM");
+  await reading;
+  return {
+    title,
+    setup: [
+      `${BLOCKS} blocks of ${ROUNDS} Start calls (after ${WARMUP} warm-up calls each, one client process per block) alternating with ${ROUNDS} runs of each chain.`,
+      `Server: main.ts with the default policy, data directory on /tmp; client: Debian's python3-grpcio on one mTLS channel as the standard user alice, \`Start{command: "true"}\` one after the other, timed call to answer (the job runs: jw-init reported \`started\`). Each job ends while the next starts.`,
+      `Raw chain: \`sh -c 'echo $$ > <cgroup.procs of each hierarchy>; exec ${RAW_CHAIN} true'\` into a throwaway cgroup with the same limits, spawn to exit; sandboxed chain: the same through bubblewrap (see Start latency).`,
+    ],
+    figures: [
+      {
+        name: "Start call → answer p50 / p95 (grpcio, warm channel)",
+        value: p50p95(a),
+        baseline: `raw chain spawn → exit ${p50p95(c)}`,
+        ratio: `${ratio(a.p50, c.p50)} / ${ratio(a.p95, c.p95)}`,
+        goal: `p50 ≤ ${GOAL}× raw chain`,
+        met: a.p50 <= GOAL * c.p50,
+      },
+      ...(b
+        ? [{
+          name: "the same against the sandboxed chain",
+          value: p50p95(a),
+          baseline: `bwrap chain spawn → exit ${p50p95(b)}`,
+          ratio: `${ratio(a.p50, b.p50)} / ${ratio(a.p95, b.p95)}`,
+        }]
+        : []),
+      {
+        name: "server's own time per Start (its log) p50 / p95",
+        value: p50p95(h),
+        baseline: `client-side ${p50p95(a)}`,
+        ratio: `${ratio(h.p50, a.p50)} of the call`,
+      },
+    ],
+    notes: [],
+    plots: [],
+  };
+}
