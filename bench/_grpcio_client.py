@@ -9,6 +9,9 @@ Usage: python3 _grpcio_client.py PB_DIR ADDRESS CERTS_DIR USER MODE ARGS...
                         calls lets them end first); prints one JSON
                         line: {"ms": [...], "ids": [...]} for the measured
                         rounds
+  whoami ROUNDS         WhoAmI ROUNDS times after 20 warm-up calls (the
+                        floor of a call: TLS, HTTP/2, identity, no work);
+                        prints {"ms": [...]}
   logs JOB_ID           Logs of the whole (finished) job; prints
                         {"ms": wall, "bytes": n, "messages": m}
 """
@@ -62,6 +65,16 @@ if mode == "start":
             times.append(elapsed)
             ids.append(answer.job.id)
     print(json.dumps({"ms": times, "ids": ids}))
+elif mode == "whoami":
+    rounds = int(args[0])
+    who = unary("WhoAmI", pb.WhoAmIRequest, pb.WhoAmIResponse)
+    times = []
+    for i in range(rounds + 20):
+        t0 = time.perf_counter()
+        who(pb.WhoAmIRequest(), timeout=30)
+        if i >= 20:
+            times.append((time.perf_counter() - t0) * 1000)
+    print(json.dumps({"ms": times}))
 elif mode == "logs":
     logs = channel.unary_stream(
         service + "Logs",

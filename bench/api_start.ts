@@ -126,6 +126,7 @@ export async function apiStart(
   const chain: number[] = [];
   const sandboxed: number[] = [];
   const api: number[] = [];
+  const floor: number[] = [];
   const address = `localhost:${server.port}`;
   for (let block = 0; block < BLOCKS; block++) {
     if (performance.now() > ctx.deadline) break;
@@ -136,9 +137,16 @@ export async function apiStart(
       "start",
       String(ROUNDS),
       String(WARMUP),
-      Deno.env.get("PAUSE") ?? "0",
     );
     api.push(...answer.ms);
+    const who = await grpcio<{ ms: number[] }>(
+      pb,
+      address,
+      server.certs,
+      "whoami",
+      String(ROUNDS),
+    );
+    floor.push(...who.ms);
     for (let i = 0; i < ROUNDS; i++) {
       chain.push(await raw.run(`${RAW_CHAIN} true`));
       if (bwrap) sandboxed.push(await raw.run(`${bwrap} true`));
@@ -148,13 +156,14 @@ export async function apiStart(
   const a = summarize(api);
   const c = summarize(chain);
   const h = summarize(handler);
+  const f = summarize(floor);
   const b = sandboxed.length ? summarize(sandboxed) : undefined;
   server.child.kill("SIGTERM");
   await reading;
   return {
     title,
     setup: [
-      `${BLOCKS} blocks of ${ROUNDS} Start calls (after ${WARMUP} warm-up calls each, one client process per block) alternating with ${ROUNDS} runs of each chain.`,
+      `${BLOCKS} blocks of ${ROUNDS} Start calls (after ${WARMUP} warm-up calls each, one client process per block) alternating with ${ROUNDS} runs of each chain and ${ROUNDS} WhoAmI calls (after 20 warm-up calls).`,
       `Server: main.ts with the default policy, data directory on /tmp; client: Debian's python3-grpcio on one mTLS channel as the standard user alice, \`Start{command: "true"}\` one after the other, timed call to answer (the job runs: jw-init reported \`started\`). Each job ends while the next starts.`,
       `Raw chain: \`sh -c 'echo $$ > <cgroup.procs of each hierarchy>; exec ${RAW_CHAIN} true'\` into a throwaway cgroup with the same limits, spawn to exit; sandboxed chain: the same through bubblewrap (see Start latency).`,
     ],
@@ -180,6 +189,12 @@ export async function apiStart(
         value: p50p95(h),
         baseline: `client-side ${p50p95(a)}`,
         ratio: `${ratio(h.p50, a.p50)} of the call`,
+      },
+      {
+        name: "a call that does no work (WhoAmI) p50 / p95, the same client",
+        value: p50p95(f),
+        baseline: `Start ${p50p95(a)}`,
+        ratio: `${ratio(f.p50, a.p50)} of a Start`,
       },
     ],
     notes: [],

@@ -190,15 +190,17 @@ function wrap(
       callback: grpc.sendUnaryData<unknown>,
     ) => {
       const { ctx, finish } = begin(call as AnyCall);
+      // The answer goes out before the log line is written (a synchronous
+      // write to stderr, which the caller need not wait for).
       invoke(handler, call.request, ctx).then(
         (response) => {
-          finish({ code: grpc.status.OK, details: "OK" });
           callback(null, create(method.output, response));
+          finish({ code: grpc.status.OK, details: "OK" });
         },
         (err) => {
           const status = failure(err, ctx);
-          finish(status);
           callback(status);
+          finish(status);
         },
       );
     }) as grpc.handleUnaryCall<unknown, unknown>;
