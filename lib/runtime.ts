@@ -541,11 +541,6 @@ export class JobRuntime {
     }
   }
 
-  /**
-   * Makes the job's state directory (saving the job first, so a full data
-   * directory fails the start), working directory (its uid's alone) and
-   * empty output.
-   */
   /** A new cgroup for job `id` with `limits` applied (none left on failure). */
   async #cgroupWith(id: string, limits: Limits): Promise<CgroupManager> {
     const cgroup = await this.#driver.create(id);
@@ -558,7 +553,11 @@ export class JobRuntime {
     }
   }
 
-  /** The job's record, working directory and output files (none depends on another). */
+  /**
+   * Makes the job's state directory with its record (a full data directory
+   * fails the start), working directory (its uid's alone) and empty output,
+   * at once (none depends on another).
+   */
   async #prepare(info: JobInfo): Promise<OutputLog> {
     const work = this.#data.workDir(info.id);
     const [log] = await Promise.all([
