@@ -12,8 +12,6 @@ Usage: python3 _grpcio_client.py PB_DIR ADDRESS CERTS_DIR USER MODE ARGS...
   whoami ROUNDS         WhoAmI ROUNDS times after 20 warm-up calls (the
                         floor of a call: TLS, HTTP/2, identity, no work);
                         prints {"ms": [...]}
-  logs JOB_ID           Logs of the whole (finished) job; prints
-                        {"ms": wall, "bytes": n, "messages": m}
 """
 
 import json
@@ -75,19 +73,6 @@ elif mode == "whoami":
         if i >= 20:
             times.append((time.perf_counter() - t0) * 1000)
     print(json.dumps({"ms": times}))
-elif mode == "logs":
-    logs = channel.unary_stream(
-        service + "Logs",
-        request_serializer=pb.LogsRequest.SerializeToString,
-        response_deserializer=pb.LogsResponse.FromString,
-    )
-    t0 = time.perf_counter()
-    total = messages = 0
-    for answer in logs(pb.LogsRequest(job_id=args[0]), timeout=600):
-        messages += 1
-        total += len(answer.data) if hasattr(answer, "data") else 0
-    elapsed = (time.perf_counter() - t0) * 1000
-    print(json.dumps({"ms": elapsed, "bytes": total, "messages": messages}))
 else:
     sys.exit(f"unknown mode {mode}")
 channel.close()
