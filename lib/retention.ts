@@ -18,8 +18,8 @@ export interface Retention {
  * Picks the finished jobs to remove under `retention`: those past the age,
  * those beyond each owner's count, each owner's oldest while they are over
  * their own budget (`ownerBudgets`, never their last one), then, while the
- * total output is over the budget, the oldest of whoever takes the most. Running jobs are never
- * picked (they still count toward the totals).
+ * total output is over the budget, the oldest of whoever takes the most.
+ * Running jobs are never picked (they still count toward the totals).
  *
  * @example
  * ```ts
